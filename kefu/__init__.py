@@ -1,0 +1,1 @@
+"""Kefu: chatbot-first customer service. This package holds shared types and the composition root."""

@@ -1,0 +1,1 @@
+"""The Kefu service process (Sanic): connectors, switchboard, APIs and pages."""

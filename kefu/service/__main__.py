@@ -1,0 +1,26 @@
+"""Run the service: ``python -m kefu.service``."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from kefu.service.app import create_app
+from kefu.service.deps import build_deps
+from kefu.settings import Settings, SettingsError
+
+
+def main() -> int:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings.from_env()
+    except SettingsError as exc:
+        print(f"kefu: {exc}", file=sys.stderr)
+        return 2
+    app = create_app(build_deps(settings))
+    app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

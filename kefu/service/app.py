@@ -1,0 +1,28 @@
+"""The service's app factory. Wiring (settings, logging) happens only in ``__main__``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sanic import Sanic
+
+from connectors import web
+from kefu.service import errors, health, pages
+from kefu.service.deps import Deps
+
+
+def create_app(deps: Deps, name: str = "kefu") -> Sanic[Any, Any]:
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = 1_000_000
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.ctx.deps = deps
+    errors.install(app)
+    app.blueprint(health.create_blueprint(deps.health_checks()))
+    app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
+    app.blueprint(pages.create_blueprint())
+
+    @app.after_server_stop
+    async def close(app: Sanic[Any, Any]) -> None:
+        await deps.close()
+
+    return app

@@ -1,0 +1,76 @@
+"""The service's collaborators, built from settings without opening any connection."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+import redis.asyncio as aioredis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from kefu.botclient import RasaClient
+from kefu.db.engine import create_engine, session_factory
+from kefu.knowledge_state import current_version
+from kefu.locks import RedisLocks
+from kefu.queue_notice import NoticeOnlyHandoff
+from kefu.realtime import RedisEvents
+from kefu.settings import Settings
+from kefu.switchboard import HandoffSink, Switchboard
+from kefu.transcripts import SqlTranscripts
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    redis: aioredis.Redis
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bot: RasaClient
+    events: RedisEvents
+    switchboard: Switchboard
+    transcripts: SqlTranscripts
+
+    async def close(self) -> None:
+        await self.bot.close()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+    def health_checks(self) -> dict[str, Callable[[], Awaitable[bool]]]:
+        return {
+            "redis": self._redis_up,
+            "database": self._db_up,
+            "rasa": self.bot.healthy,
+            "actions": self._actions_up,
+            "knowledge": self._knowledge_up,
+        }
+
+    async def _redis_up(self) -> bool:
+        return bool(await self.redis.ping())
+
+    async def _db_up(self) -> bool:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+
+    async def _actions_up(self) -> bool:
+        timeout = aiohttp.ClientTimeout(total=3)
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as http,
+            http.get(f"{self.settings.actions_url}/health") as resp,
+        ):
+            return resp.status == 200
+
+    async def _knowledge_up(self) -> bool:
+        return current_version(self.settings.knowledge_dir) is not None
+
+
+def build_deps(settings: Settings, handoff: HandoffSink | None = None) -> Deps:
+    client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    bot = RasaClient(settings.rasa_url, settings.bot_timeout)
+    events = RedisEvents(client)
+    switchboard = Switchboard(sessions, bot, RedisLocks(client), handoff or NoticeOnlyHandoff(), events)
+    return Deps(settings, client, engine, sessions, bot, events, switchboard, SqlTranscripts(sessions))

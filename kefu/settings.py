@@ -1,0 +1,97 @@
+"""Settings: one frozen dataclass, read from the environment once, in a process's ``__main__``."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(Exception):
+    """A required setting is missing or malformed; the message names it."""
+
+
+@dataclass(frozen=True)
+class WeComSettings:
+    corp_id: str = ""
+    kf_secret: str = field(default="", repr=False)
+    kf_token: str = field(default="", repr=False)
+    kf_aes_key: str = field(default="", repr=False)
+    app_token: str = field(default="", repr=False)
+    app_aes_key: str = field(default="", repr=False)
+    app_agent_id: str = ""
+    app_secret: str = field(default="", repr=False)
+    api_base: str = "https://qyapi.weixin.qq.com"
+
+    @property
+    def kf_enabled(self) -> bool:
+        return bool(self.corp_id and self.kf_token and self.kf_aes_key)
+
+    @property
+    def app_enabled(self) -> bool:
+        return bool(self.corp_id and self.app_token and self.app_aes_key)
+
+
+@dataclass(frozen=True)
+class Settings:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    rasa_url: str = "http://127.0.0.1:5005"
+    actions_url: str = "http://127.0.0.1:5055"
+    redis_url: str = "redis://127.0.0.1:6390/0"
+    database_url: str = f"sqlite:///{ROOT / 'var' / 'kefu.db'}"
+    var_dir: Path = ROOT / "var"
+    knowledge_dir: Path = ROOT / "var" / "knowledge"
+    secret_key: str = field(default="", repr=False)
+    bot_timeout: float = 15.0
+    wecom: WeComSettings = field(default_factory=WeComSettings)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("KEFU_VAR_DIR", str(ROOT / "var")))
+        rasa_port = _int(env, "RASA_PORT", 5005)
+        actions_port = _int(env, "ACTIONS_PORT", 5055)
+        return cls(
+            host=env.get("KEFU_HOST", "127.0.0.1"),
+            port=_int(env, "KEFU_PORT", 8080),
+            rasa_url=env.get("RASA_URL", f"http://127.0.0.1:{rasa_port}"),
+            actions_url=env.get("ACTIONS_URL", f"http://127.0.0.1:{actions_port}"),
+            redis_url=env.get("REDIS_URL", f"redis://127.0.0.1:{_int(env, 'KEFU_REDIS_PORT', 6390)}/0"),
+            database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'kefu.db'}"),
+            var_dir=var_dir,
+            knowledge_dir=Path(env.get("KEFU_KNOWLEDGE_DIR", str(var_dir / "knowledge"))),
+            secret_key=_required(env, "KEFU_SECRET_KEY"),
+            bot_timeout=float(env.get("KEFU_BOT_TIMEOUT", "15")),
+            wecom=WeComSettings(
+                corp_id=env.get("WECOM_CORP_ID", ""),
+                kf_secret=env.get("WECOM_KF_SECRET", ""),
+                kf_token=env.get("WECOM_KF_TOKEN", ""),
+                kf_aes_key=env.get("WECOM_KF_AES_KEY", ""),
+                app_token=env.get("WECOM_APP_TOKEN", ""),
+                app_aes_key=env.get("WECOM_APP_AES_KEY", ""),
+                app_agent_id=env.get("WECOM_APP_AGENT_ID", ""),
+                app_secret=env.get("WECOM_APP_SECRET", ""),
+                api_base=env.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com"),
+            ),
+        )
+
+
+def _int(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = env.get(name, "")
+    if not value:
+        raise SettingsError(f"{name} is required (set it in the environment; `make run` generates one)")
+    return value

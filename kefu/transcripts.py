@@ -1,0 +1,39 @@
+"""Read side of conversations for customers: only their own conversation, never notes."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kefu import conversations as repo
+from kefu.db.models import Message
+from kefu.errors import NotFound
+from kefu.types import Transcript, TranscriptMessage
+
+
+def to_transcript_message(m: Message) -> TranscriptMessage:
+    return TranscriptMessage(
+        id=m.id,
+        sender=m.sender,
+        text=m.text,
+        created_at=m.created_at.isoformat() if m.created_at else "",
+        buttons=tuple((m.payload or {}).get("buttons", ())),
+    )
+
+
+class SqlTranscripts:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    async def for_customer(
+        self, conversation_id: str, channel: str, channel_user_id: str, after: int
+    ) -> Transcript:
+        async with self._sessions() as session:
+            try:
+                conv = await repo.get_conversation(session, conversation_id)
+            except NotFound:
+                conv = None
+            # The same answer for "missing" and "someone else's": existence is not leaked.
+            if conv is None or conv.channel != channel or conv.channel_user_id != channel_user_id:
+                raise NotFound("conversation not found", code="conversation_not_found")
+            messages = await repo.messages_after(session, conversation_id, after)
+            return Transcript(conv.id, conv.state, tuple(to_transcript_message(m) for m in messages))

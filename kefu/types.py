@@ -1,0 +1,125 @@
+"""Typed messages that cross boundaries between connectors, the switchboard, the bot and handoff.
+
+Connectors turn vendor payloads into ``InboundMessage``; the core never sees raw JSON or XML.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Literal
+
+Lang = Literal["zh", "en"]
+LANGS: tuple[Lang, ...] = ("zh", "en")
+
+
+class Channel(StrEnum):
+    WEB = "web"
+    APP = "app"
+    WECOM_KF = "wecom_kf"
+    WECOM_APP = "wecom_app"
+
+
+class ConversationState(StrEnum):
+    BOT = "bot"
+    QUEUED = "queued"
+    AGENT = "agent"
+    CLOSED = "closed"
+    TICKET = "ticket"
+
+
+class HandoffReason(StrEnum):
+    LOW_CONFIDENCE = "low_confidence"
+    CUSTOMER_REQUEST = "customer_request"
+    FORM_FAILED = "form_failed"
+    NEGATIVE_SENTIMENT = "negative_sentiment"
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    """One customer message, whatever channel it came from."""
+
+    channel: Channel
+    channel_user_id: str  # web visitor id, WeCom external_userid, app user id
+    text: str
+    channel_message_id: str  # vendor / client id used for deduplication
+    lang: Lang | None = None
+    entry_point: str = ""  # web page, WeCom open_kfid, app id
+    metadata: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BotReply:
+    """What the bot said back; ``custom`` carries structured payloads (e.g. a handoff signal)."""
+
+    text: str | None = None
+    buttons: tuple[dict[str, str], ...] = ()
+    custom: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A candidate answer with a calibrated score in [0, 1]."""
+
+    key: str
+    question: str
+    answer: str
+    score: float
+
+
+@dataclass(frozen=True)
+class HandoffRequest:
+    conversation_id: str
+    reason: HandoffReason
+    candidates: tuple[Suggestion, ...] = ()
+    channel: Channel = Channel.WEB
+    lang: Lang = "zh"
+    tier: str = "normal"
+    topic: str = ""
+
+
+@dataclass(frozen=True)
+class OutboundMessage:
+    conversation_id: str
+    channel: Channel
+    channel_user_id: str
+    text: str
+    sender: Literal["bot", "agent", "system"] = "bot"
+    message_id: str = ""
+
+
+@dataclass(frozen=True)
+class ReplyView:
+    """A stored reply as the customer sees it."""
+
+    message_id: int
+    sender: str
+    text: str
+    buttons: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class HandleResult:
+    """What the switchboard did with one inbound message."""
+
+    conversation_id: str
+    message_id: int
+    state: str
+    replies: tuple[ReplyView, ...]
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class TranscriptMessage:
+    id: int
+    sender: str
+    text: str
+    created_at: str
+    buttons: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class Transcript:
+    conversation_id: str
+    state: str
+    messages: tuple[TranscriptMessage, ...]

@@ -1,0 +1,42 @@
+"""Alembic environment: the URL comes from the ``sqlalchemy.url`` option set by kefu.db.migrate,
+or from DATABASE_URL."""
+
+from __future__ import annotations
+
+import os
+
+from alembic import context
+from sqlalchemy import create_engine, pool
+
+from kefu.db.engine import sync_url
+from kefu.db.models import Base
+from kefu.settings import ROOT
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or os.environ.get(
+    "DATABASE_URL", f"sqlite:///{ROOT / 'var' / 'kefu.db'}"
+)
+
+
+def run_migrations_offline() -> None:
+    context.configure(url=sync_url(url), target_metadata=Base.metadata, literal_binds=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    engine = create_engine(sync_url(url), poolclass=pool.NullPool)
+    with engine.connect() as connection:
+        context.configure(
+            connection=connection,
+            target_metadata=Base.metadata,
+            render_as_batch=connection.dialect.name == "sqlite",
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()
