@@ -50,7 +50,8 @@ class Settings:
     wecom: WeComSettings = field(default_factory=WeComSettings)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
+        """Read settings; command-line tools that sign nothing pass ``require_secret=False``."""
         env = os.environ if env is None else env
         var_dir = Path(env.get("KEFU_VAR_DIR", str(ROOT / "var")))
         rasa_port = _int(env, "RASA_PORT", 5005)
@@ -64,7 +65,9 @@ class Settings:
             database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'kefu.db'}"),
             var_dir=var_dir,
             knowledge_dir=Path(env.get("KEFU_KNOWLEDGE_DIR", str(var_dir / "knowledge"))),
-            secret_key=_required(env, "KEFU_SECRET_KEY"),
+            secret_key=_required(env, "KEFU_SECRET_KEY")
+            if require_secret
+            else env.get("KEFU_SECRET_KEY", ""),
             bot_timeout=float(env.get("KEFU_BOT_TIMEOUT", "15")),
             wecom=WeComSettings(
                 corp_id=env.get("WECOM_CORP_ID", ""),

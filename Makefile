@@ -1,0 +1,22 @@
+.PHONY: run test setup lint bench clean
+
+run:     ## set up everything and start the whole system with demo data
+	bash scripts/run.sh
+
+test:    ## set up what the tests need and run every test
+	bash scripts/test.sh
+
+setup:   ## only the idempotent setup
+	bash scripts/setup.sh
+
+lint:    ## ruff + mypy
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy kefu knowledge handoff connectors actions tickets
+
+bench:   ## every benchmark (each also runs alone: python -m bench.NAME)
+	.venv/bin/python -m bench.answer_quality
+	.venv/bin/python -m bench.handoff
+
+clean:   ## remove local state (database, Redis data, indexes, logs); keeps the environments
+	rm -rf var/kefu.db* var/redis var/knowledge var/log var/secret_key var/demo_credentials.txt

@@ -1,0 +1,50 @@
+"""Publishing: build a new index version from the enabled SQL entries and make it current."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from kefu.db.models import KnowledgeVersion
+from kefu.errors import ValidationFailed
+from knowledge.index import IndexConfig, build_index
+from knowledge.live import next_version_dir, write_current
+from knowledge.store import list_entries
+
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class Published:
+    version: int
+    entry_count: int
+    path: str
+
+
+async def publish(
+    sessions: async_sessionmaker[AsyncSession],
+    knowledge_dir: Path,
+    config: IndexConfig,
+    *,
+    progress: Progress | None = None,
+    published_by: str = "cli",
+) -> Published:
+    root = knowledge_dir
+    async with sessions() as session:
+        entries = await list_entries(session, enabled_only=True)
+    if not entries:
+        raise ValidationFailed("there are no enabled FAQ entries to publish", code="knowledge_empty")
+    version, out_dir = next_version_dir(root)
+    await asyncio.to_thread(build_index, entries, out_dir, config, progress)
+    async with sessions.begin() as session:
+        session.add(
+            KnowledgeVersion(
+                version=version, entry_count=len(entries), path=str(out_dir), published_by=published_by
+            )
+        )
+    write_current(root, version)
+    return Published(version, len(entries), str(out_dir))
