@@ -29,6 +29,7 @@ async def resolve_customer(session: AsyncSession, channel: str, channel_user_id:
         return found
     customer = Customer(id=new_id(), lang=lang)
     session.add(customer)
+    await session.flush()  # the identity's foreign key needs the customer row first
     session.add(ChannelIdentity(customer_id=customer.id, channel=channel, channel_user_id=channel_user_id))
     await session.flush()
     return customer.id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -48,12 +49,76 @@ def redis_server(workdir: Path, port: int | None = None) -> Iterator[str]:
     port = port or free_port()
     workdir.mkdir(parents=True, exist_ok=True)
     proc = subprocess.Popen(
-        [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-         "--appendonly", "yes", "--appendfsync", "always", "--save", "", "--daemonize", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            binary,
+            "--port",
+            str(port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(workdir),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+            "--save",
+            "",
+            "--daemonize",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for_port(port, proc=proc)
         yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop(proc)
+
+
+@contextmanager
+def postgres_server(workdir: Path) -> Iterator[str]:
+    """A private, real PostgreSQL cluster (initdb + postgres) on a free port. Yields its URL."""
+    bindir = next(iter(sorted(Path("/usr/lib/postgresql").glob("*/bin"), reverse=True)), None)
+    if bindir is None or not (bindir / "postgres").exists():
+        raise RuntimeError("PostgreSQL server binaries are not installed; run `make test` setup")
+    data = workdir / "pgdata"
+    env_user = ["-U", "kefu"]
+    run_as: list[str] = []
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        # postgres refuses to run as root: use the unprivileged system account of the package.
+        shutil.chown(workdir, "postgres", "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    subprocess.run(
+        [*run_as, str(bindir / "initdb"), "-D", str(data), *env_user, "--auth=trust", "-E", "UTF8"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    port = free_port()
+    proc = subprocess.Popen(
+        [
+            *run_as,
+            str(bindir / "postgres"),
+            "-D",
+            str(data),
+            "-p",
+            str(port),
+            "-k",
+            str(workdir),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=off",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for_port(port, proc=proc)
+        subprocess.run(
+            [*run_as, str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), *env_user, "kefu"],
+            check=True,
+        )
+        yield f"postgresql://kefu@127.0.0.1:{port}/kefu"
     finally:
         stop(proc)
