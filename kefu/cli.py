@@ -29,7 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         settings = Settings.from_env(require_secret=False)
-        return asyncio.run(COMMANDS[args.command].run(args, settings))
+        code: int = asyncio.run(COMMANDS[args.command].run(args, settings))
+        return code
     except (KefuError, SettingsError) as exc:
         print(f"kefu: {exc}", file=sys.stderr)
         for problem in getattr(exc, "problems", []):

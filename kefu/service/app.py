@@ -7,7 +7,7 @@ from typing import Any
 from sanic import Sanic
 
 from connectors import web
-from kefu.service import errors, health, pages
+from kefu.service import auth_routes, errors, health, pages
 from kefu.service.deps import Deps
 
 
@@ -19,6 +19,7 @@ def create_app(deps: Deps, name: str = "kefu") -> Sanic[Any, Any]:
     errors.install(app)
     app.blueprint(health.create_blueprint(deps.health_checks()))
     app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
+    app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
     app.blueprint(pages.create_blueprint())
 
     @app.after_server_stop

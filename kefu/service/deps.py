@@ -10,6 +10,7 @@ import redis.asyncio as aioredis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from kefu.auth import Sessions
 from kefu.botclient import RasaClient
 from kefu.db.engine import create_engine, session_factory
 from kefu.knowledge_state import current_version
@@ -31,6 +32,7 @@ class Deps:
     events: RedisEvents
     switchboard: Switchboard
     transcripts: SqlTranscripts
+    staff_sessions: Sessions
 
     async def close(self) -> None:
         await self.bot.close()
@@ -73,4 +75,14 @@ def build_deps(settings: Settings, handoff: HandoffSink | None = None) -> Deps:
     bot = RasaClient(settings.rasa_url, settings.bot_timeout)
     events = RedisEvents(client)
     switchboard = Switchboard(sessions, bot, RedisLocks(client), handoff or NoticeOnlyHandoff(), events)
-    return Deps(settings, client, engine, sessions, bot, events, switchboard, SqlTranscripts(sessions))
+    return Deps(
+        settings,
+        client,
+        engine,
+        sessions,
+        bot,
+        events,
+        switchboard,
+        SqlTranscripts(sessions),
+        Sessions(client, sessions),
+    )

@@ -1,0 +1,85 @@
+"""A customer on the web channel, end to end through the real service, Rasa, actions and index."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import yaml
+
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.integration
+
+
+def ask(stack: Stack, text: str, lang: str | None = None, visitor: str | None = None) -> dict[str, Any]:
+    body: dict[str, Any] = {"visitor_id": visitor or uuid.uuid4().hex, "text": text}
+    if lang:
+        body["lang"] = lang
+    resp = httpx.post(f"{stack.service_url}/api/web/messages", json=body, timeout=60)
+    assert resp.status_code == 200, resp.text
+    data: dict[str, Any] = resp.json()
+    return data
+
+
+def reply_text(result: dict[str, Any]) -> str:
+    return "\n".join(r["text"] for r in result["replies"])
+
+
+def test_health_is_green(stack: Stack) -> None:
+    resp = httpx.get(f"{stack.service_url}/healthz", timeout=10)
+    assert resp.status_code == 200
+    assert set(resp.json()["components"].values()) == {"up"}
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "expected"),
+    [
+        ("退款多久能到账？", "zh", "工作日"),
+        ("how long does a refund take", "en", "business day"),
+        ("你们周末上班吗", "zh", "周末"),
+    ],
+)
+def test_faq_questions_are_answered(stack: Stack, question: str, lang: str, expected: str) -> None:
+    result = ask(stack, question, lang)
+    assert result["state"] == "bot", result
+    assert expected in reply_text(result), result
+
+
+def test_out_of_scope_is_handed_to_a_human(stack: Stack) -> None:
+    result = ask(stack, "帮我写一首诗", "zh")
+    assert result["state"] == "queued", result
+    assert "人工" in reply_text(result)
+
+
+def test_new_faq_is_answered_after_publish_without_restart(stack: Stack, tmp_path: Path) -> None:
+    entry = {
+        "id": "drone-license", "lang": "zh", "question": "买无人机需要实名登记吗？",
+        "similar": ["无人机要不要登记", "无人机实名制怎么弄", "买了无人机要去哪里注册"],
+        "answer": "需要。起飞重量 250 克以上的无人机须在民航局系统实名登记，订单页有登记指引。",
+        "tags": ["drone"],
+    }
+    before = ask(stack, "无人机需要实名登记吗", "zh")
+    assert "民航局" not in reply_text(before)
+    path = tmp_path / "extra.yaml"
+    path.write_text(yaml.safe_dump([entry], allow_unicode=True), encoding="utf-8")
+    imported = stack.kefu("knowledge", "import", str(path))
+    assert imported.returncode == 0, imported.stderr
+    published = stack.kefu("knowledge", "publish")
+    assert published.returncode == 0, published.stderr
+    for _ in range(60):  # the action server swaps the index in the background
+        after = ask(stack, "无人机需要实名登记吗", "zh")
+        if "民航局" in reply_text(after):
+            break
+        time.sleep(1)
+    assert "民航局" in reply_text(after), after
+
+
+def test_bad_input_gets_a_clear_error(stack: Stack) -> None:
+    resp = httpx.post(f"{stack.service_url}/api/web/messages", json={"visitor_id": "v", "text": ""}, timeout=10)
+    assert resp.status_code == 422
+    assert resp.json()["error"]["code"] == "invalid_text"

@@ -1,0 +1,136 @@
+"""The whole system as real processes, for integration and browser tests.
+
+Redis comes from the session fixture; this starts the action server, the Rasa server and one
+or more service replicas on free ports, with a fresh SQLite database loaded with demo data and
+a freshly published knowledge index.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from kefu.settings import ROOT
+from tests.support.processes import free_port, stop
+
+MAIN_PY = ROOT / ".venv" / "bin" / "python"
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+MODEL_DIR = ROOT / "bot" / "models"
+
+
+@dataclass
+class Stack:
+    env: dict[str, str]
+    service_urls: list[str]
+    rasa_url: str
+    actions_url: str
+    logs: list[Path] = field(default_factory=list)
+
+    @property
+    def service_url(self) -> str:
+        return self.service_urls[0]
+
+    def kefu(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+        """Run the `kefu` CLI against this stack's database and knowledge directory."""
+        return subprocess.run(
+            [str(MAIN_PY), "-m", "kefu.cli", *args], env=self.env, input=stdin, text=True,
+            capture_output=True, timeout=600, cwd=ROOT,
+        )
+
+
+def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{url}: process exited {proc.returncode}\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:
+                if resp.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise TimeoutError(f"{url} not up within {timeout}s\n{log.read_text()[-4000:]}")
+
+
+@contextmanager
+def process(name: str, cmd: list[str], env: Mapping[str, str], workdir: Path, ready_url: str,
+            timeout: float = 180) -> Iterator[subprocess.Popen[bytes]]:
+    log = workdir / f"{name}.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=dict(env), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+    try:
+        _wait_http(ready_url, proc, log, timeout)
+        yield proc
+    finally:
+        stop(proc)
+
+
+def base_env(workdir: Path, redis_url: str, database_url: str | None = None) -> dict[str, str]:
+    host_port = redis_url.removeprefix("redis://").split("/")[0]
+    host, port = host_port.split(":")
+    env = {
+        **os.environ,
+        "KEFU_SECRET_KEY": "integration-secret",
+        "KEFU_VAR_DIR": str(workdir),
+        "DATABASE_URL": database_url or f"sqlite:///{workdir / 'kefu.db'}",
+        "REDIS_URL": redis_url,
+        "REDIS_HOST": host,
+        "REDIS_PORT": port,
+        "REDIS_DB": "1",
+        "KEFU_KNOWLEDGE_DIR": str(workdir / "knowledge"),
+        "RASA_TELEMETRY_ENABLED": "false",
+        "HF_HUB_OFFLINE": "1",
+        "TRANSFORMERS_OFFLINE": "1",
+    }
+    return env
+
+
+def prepare_data(env: Mapping[str, str]) -> None:
+    for args in (["db", "upgrade"], ["demo", "load", "--if-empty"], ["knowledge", "publish"]):
+        done = subprocess.run([str(MAIN_PY), "-m", "kefu.cli", *args], env=dict(env), cwd=ROOT,
+                              capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            raise RuntimeError(f"kefu {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
+
+
+@contextmanager
+def running_stack(workdir: Path, redis_url: str, *, replicas: int = 1,
+                  extra_env: Mapping[str, str] | None = None) -> Iterator[Stack]:
+    if not any(MODEL_DIR.glob("*.tar.gz")):
+        subprocess.run(["bash", str(ROOT / "scripts" / "train-bot.sh")], check=True, cwd=ROOT)
+    env = base_env(workdir, redis_url)
+    env.update(extra_env or {})
+    prepare_data(env)
+    actions_port, rasa_port = free_port(), free_port()
+    env["ACTIONS_PORT"] = str(actions_port)
+    env["RASA_PORT"] = str(rasa_port)
+    env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{actions_port}/webhook"
+    with ExitStack() as stack:
+        actions_url = f"http://127.0.0.1:{actions_port}"
+        stack.enter_context(process("actions", [str(MAIN_PY), "-m", "actions"], env, workdir,
+                                    f"{actions_url}/health"))
+        rasa_url = f"http://127.0.0.1:{rasa_port}"
+        stack.enter_context(process(
+            "rasa",
+            [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL_DIR),
+             "--endpoints", str(ROOT / "bot" / "endpoints.yml"),
+             "--credentials", str(ROOT / "bot" / "credentials.yml")],
+            env, workdir, f"{rasa_url}/status", timeout=300,
+        ))
+        urls = []
+        for i in range(replicas):
+            port = free_port()
+            service_env = {**env, "KEFU_PORT": str(port), "RASA_URL": rasa_url, "ACTIONS_URL": actions_url}
+            url = f"http://127.0.0.1:{port}"
+            stack.enter_context(process(f"service{i}", [str(MAIN_PY), "-m", "kefu.service"], service_env,
+                                        workdir, f"{url}/healthz", timeout=120))
+            urls.append(url)
+        yield Stack(env, urls, rasa_url, actions_url, sorted(workdir.glob("*.log")))
+
