@@ -105,9 +105,7 @@ def upgrade() -> None:
         sa.UniqueConstraint("channel", "channel_user_id"),
     )
     with op.batch_alter_table("channel_identities", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_channel_identities_customer_id"), ["customer_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_channel_identities_customer_id"), ["customer_id"], unique=False)
 
     op.create_table(
         "conversations",
@@ -128,12 +126,8 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("conversations", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_conversations_channel_user", ["channel", "channel_user_id"], unique=False
-        )
-        batch_op.create_index(
-            batch_op.f("ix_conversations_customer_id"), ["customer_id"], unique=False
-        )
+        batch_op.create_index("ix_conversations_channel_user", ["channel", "channel_user_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_conversations_customer_id"), ["customer_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_conversations_state"), ["state"], unique=False)
 
     op.create_table(
@@ -152,14 +146,10 @@ def upgrade() -> None:
             ["conversations.id"],
         ),
         sa.PrimaryKeyConstraint("id"),
-        sa.UniqueConstraint(
-            "conversation_id", "sender", "client_message_id", name="uq_messages_client_id"
-        ),
+        sa.UniqueConstraint("conversation_id", "sender", "client_message_id", name="uq_messages_client_id"),
     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_messages_conversation_id"), ["conversation_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_messages_conversation_id"), ["conversation_id"], unique=False)
 
     op.create_table(
         "state_transitions",
