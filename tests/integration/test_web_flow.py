@@ -58,7 +58,9 @@ def test_out_of_scope_is_handed_to_a_human(stack: Stack) -> None:
 
 def test_new_faq_is_answered_after_publish_without_restart(stack: Stack, tmp_path: Path) -> None:
     entry = {
-        "id": "drone-license", "lang": "zh", "question": "买无人机需要实名登记吗？",
+        "id": "drone-license",
+        "lang": "zh",
+        "question": "买无人机需要实名登记吗？",
         "similar": ["无人机要不要登记", "无人机实名制怎么弄", "买了无人机要去哪里注册"],
         "answer": "需要。起飞重量 250 克以上的无人机须在民航局系统实名登记，订单页有登记指引。",
         "tags": ["drone"],
@@ -80,6 +82,8 @@ def test_new_faq_is_answered_after_publish_without_restart(stack: Stack, tmp_pat
 
 
 def test_bad_input_gets_a_clear_error(stack: Stack) -> None:
-    resp = httpx.post(f"{stack.service_url}/api/web/messages", json={"visitor_id": "v", "text": ""}, timeout=10)
+    resp = httpx.post(
+        f"{stack.service_url}/api/web/messages", json={"visitor_id": "v", "text": ""}, timeout=10
+    )
     assert resp.status_code == 422
     assert resp.json()["error"]["code"] == "invalid_text"

@@ -1,0 +1,44 @@
+"""``python -m actions``: the rasa_sdk action server on 127.0.0.1:${ACTIONS_PORT:-5055}.
+
+Environment: ACTIONS_PORT, ACTIONS_HOST, DATABASE_URL (orders), KEFU_KNOWLEDGE_DIR (index root),
+ACTION_SERVER_SANIC_WORKERS (rasa_sdk's worker count, default 1).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+from rasa_sdk import endpoint
+
+from actions.live_knowledge import LazyLiveIndex
+from actions.orders import SqlOrderLookup
+from actions.registry import build_executor
+from actions.settings import ActionsSettings
+from kefu.settings import SettingsError
+
+
+def main() -> int:
+    for name, value in (
+        ("RASA_TELEMETRY_ENABLED", "false"),
+        ("HF_HUB_OFFLINE", "1"),
+        ("TRANSFORMERS_OFFLINE", "1"),
+        ("TOKENIZERS_PARALLELISM", "false"),
+    ):
+        os.environ.setdefault(name, value)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = ActionsSettings.from_env()
+    except SettingsError as exc:
+        print(f"actions: {exc}", file=sys.stderr)
+        return 2
+    os.environ["SANIC_HOST"] = settings.host  # rasa_sdk reads its bind address from SANIC_HOST
+    executor = build_executor(LazyLiveIndex(settings.knowledge_dir), SqlOrderLookup(settings.database_url))
+    # Only Rasa calls this server: no CORS, no tracing endpoints file.
+    endpoint.run(executor, port=settings.port, cors_origins="", endpoints="")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

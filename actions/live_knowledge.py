@@ -1,0 +1,46 @@
+"""``knowledge.live.LiveIndex`` opened lazily: on the first search, in the worker that searches.
+
+rasa_sdk pickles the executor into each Sanic worker, so nothing may be loaded at registration.
+``LiveIndex`` itself follows newly published knowledge versions without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Any
+
+from knowledge.index import IndexConfig
+from knowledge.live import LiveIndex
+
+from actions.knowledge import KnowledgeUnavailable
+from kefu.errors import KefuError
+from kefu.types import Lang
+from knowledge.types import SearchResult
+
+
+class LazyLiveIndex:
+    def __init__(self, root: Path, config: IndexConfig | None = None) -> None:
+        self._root = root
+        self._config = config
+        self._index: LiveIndex | None = None
+        self._lock = threading.Lock()
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"_root": self._root, "_config": self._config}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__(state["_root"], state["_config"])  # type: ignore[misc]
+
+    def search(self, text: str, lang: Lang | None = None, k: int = 5) -> SearchResult:
+        try:
+            result: SearchResult = self._live().search(text, lang=lang, k=k)
+        except (KefuError, OSError, ValueError) as exc:
+            raise KnowledgeUnavailable(f"the knowledge index cannot be searched: {exc}") from exc
+        return result
+
+    def _live(self) -> LiveIndex:
+        with self._lock:
+            if self._index is None:
+                self._index = LiveIndex(self._root, self._config or IndexConfig())
+            return self._index

@@ -1,0 +1,26 @@
+"""Build the rasa_sdk executor with every action and its (lazy) outside systems."""
+
+from __future__ import annotations
+
+from rasa_sdk.executor import ActionExecutor
+
+from actions.fixed_replies import FIXED_REPLIES
+from actions.handoff import ActionHandoff
+from actions.knowledge import KnowledgeSearcher
+from actions.knowledge_answer import ActionKnowledgeAnswer
+from actions.order_status import ActionAskOrderNo, ActionOrderStatus, ValidateOrderStatusForm
+from actions.orders import OrderLookup
+
+
+def build_executor(searcher: KnowledgeSearcher, orders: OrderLookup) -> ActionExecutor:
+    """Every action the domain names. ``searcher`` and ``orders`` must open nothing yet:
+    rasa_sdk pickles the executor into each Sanic worker."""
+    executor = ActionExecutor()
+    for action in FIXED_REPLIES:
+        executor.register_action(action)
+    executor.register_action(ActionHandoff())
+    executor.register_action(ActionKnowledgeAnswer(searcher))
+    executor.register_action(ActionAskOrderNo())
+    executor.register_action(ValidateOrderStatusForm(orders))
+    executor.register_action(ActionOrderStatus(orders))
+    return executor

@@ -1,0 +1,59 @@
+"""Bot messages and the payloads the service reads from them (``custom.kefu.*``).
+
+Reasons for a handoff are ``kefu.types.HandoffReason`` values, plus "knowledge_unavailable"
+when the knowledge index cannot be searched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.texts import text
+from kefu.types import Lang, Suggestion
+
+KNOWLEDGE_UNAVAILABLE = "knowledge_unavailable"
+
+
+@dataclass(frozen=True)
+class BotSays:
+    """One bot message: text, optional buttons, optional custom payload."""
+
+    text: str
+    buttons: tuple[dict[str, str], ...] = ()
+    custom: dict[str, Any] = field(default_factory=dict)
+
+
+def send(dispatcher: CollectingDispatcher, says: BotSays) -> None:
+    """One message; Rasa's REST channel returns its text and its custom payload as two items."""
+    dispatcher.utter_message(
+        text=says.text, buttons=list(says.buttons) or None, json_message=says.custom or None
+    )
+
+
+def handoff_payload(reason: str, candidates: Iterable[Suggestion] = ()) -> dict[str, Any]:
+    """``{"kefu": {"handoff": {...}}}``: the service moves the conversation to a human."""
+    return {
+        "kefu": {
+            "handoff": {
+                "reason": str(reason),
+                "candidates": [
+                    {"key": c.key, "question": c.question, "answer": c.answer, "score": c.score}
+                    for c in candidates
+                ],
+            }
+        }
+    }
+
+
+def handoff(reason: str, lang: Lang, candidates: Iterable[Suggestion] = ()) -> BotSays:
+    """Tell the customer a human takes over, and signal the handoff to the service."""
+    return BotSays(text(f"handoff_{reason}", lang), custom=handoff_payload(reason, candidates))
+
+
+def answer_payload(key: str, score: float) -> dict[str, Any]:
+    """``{"kefu": {"answer": {...}}}``: which FAQ entry answered, for usage statistics."""
+    return {"kefu": {"answer": {"key": key, "score": score}}}

@@ -1,0 +1,96 @@
+"""Every text the bot says, keyed by message id, in Chinese and English."""
+
+from __future__ import annotations
+
+from kefu.types import Lang
+
+TEXTS: dict[str, dict[Lang, str]] = {
+    "greet": {
+        "zh": "您好！我是智能客服，可以帮您查询订单、解答购物常见问题，也可以为您转接人工客服。",
+        "en": "Hello! I'm the shop assistant. I can check an order, answer common shopping "
+        "questions, or connect you to a colleague.",
+    },
+    "goodbye": {"zh": "再见，祝您购物愉快！", "en": "Goodbye, and happy shopping!"},
+    "thanks": {
+        "zh": "不客气！还有其他问题随时问我。",
+        "en": "You're welcome! Ask me anytime if there is anything else.",
+    },
+    "affirm": {"zh": "好的。还有什么可以帮您？", "en": "All right. What else can I do for you?"},
+    "deny": {
+        "zh": "好的，有其他问题随时告诉我。",
+        "en": "Okay. Just let me know if you have another question.",
+    },
+    "handoff_customer_request": {
+        "zh": "好的，正在为您转接人工客服，请稍候。",
+        "en": "Sure, I'm connecting you to a customer-service colleague. Please wait a moment.",
+    },
+    "handoff_low_confidence": {
+        "zh": "这个问题我暂时无法准确回答，已为您转接人工客服同事，请稍候。",
+        "en": "I can't answer that reliably, so a human colleague will take over. Please wait a moment.",
+    },
+    "handoff_knowledge_unavailable": {
+        "zh": "抱歉，知识库暂时不可用，已为您转接人工客服同事，请稍候。",
+        "en": "Sorry, our answers are unavailable right now, so a human colleague will take over. "
+        "Please wait a moment.",
+    },
+    "handoff_form_failed": {
+        "zh": "抱歉，没能查到您的订单，已为您转接人工客服同事帮您核实，请稍候。",
+        "en": "Sorry, I couldn't find your order. A human colleague will take over to check it. "
+        "Please wait a moment.",
+    },
+    "clarify": {"zh": "您是想问：{first} 还是 {second}？", "en": "Did you mean: {first} or {second}?"},
+    "clarify_one": {"zh": "您是想问：{first}？", "en": "Did you mean: {first}?"},
+    "ask_order_no": {
+        "zh": "请提供您的订单号（例如 YQ20261101001）。",
+        "en": "Please give me your order number (for example YQ20261101001).",
+    },
+    "order_not_a_number": {
+        "zh": "这似乎不是有效的订单号，订单号由 YQ 加 11 位数字组成。",
+        "en": "That doesn't look like an order number: it is YQ followed by 11 digits.",
+    },
+    "order_not_found": {
+        "zh": "没有找到订单 {order_no}，请核对后重新输入。",
+        "en": "I couldn't find order {order_no}. Please check the number and try again.",
+    },
+    "order_status": {
+        "zh": "订单 {order_no}：{status}。",
+        "en": "Order {order_no}: {status}.",
+    },
+    "order_shipment": {
+        "zh": "承运商：{carrier}，运单号：{tracking_no}。",
+        "en": "Carrier: {carrier}, tracking number: {tracking_no}.",
+    },
+    "order_eta": {"zh": "预计送达：{eta}。", "en": "Estimated delivery: {eta}."},
+    "order_lookup_failed": {
+        "zh": "抱歉，订单系统暂时无法查询，已为您转接人工客服同事，请稍候。",
+        "en": "Sorry, I can't reach the order system right now, so a human colleague will take over.",
+    },
+    "ticket_status_unavailable": {
+        "zh": "抱歉，目前还不能在这里查询工单进度。如需帮助，可以输入“转人工”。",
+        "en": 'Sorry, ticket lookup isn\'t available here yet. Type "human agent" if you need help.',
+    },
+}
+
+# Order states as the demo order table stores them; unknown states are shown as stored.
+ORDER_STATES: dict[str, dict[Lang, str]] = {
+    "pending": {"zh": "待付款", "en": "awaiting payment"},
+    "paid": {"zh": "已付款，待发货", "en": "paid, waiting to ship"},
+    "processing": {"zh": "处理中", "en": "being prepared"},
+    "shipped": {"zh": "已发货", "en": "shipped"},
+    "in_transit": {"zh": "运输中", "en": "in transit"},
+    "out_for_delivery": {"zh": "派送中", "en": "out for delivery"},
+    "delivered": {"zh": "已签收", "en": "delivered"},
+    "cancelled": {"zh": "已取消", "en": "cancelled"},
+    "refunded": {"zh": "已退款", "en": "refunded"},
+    "returned": {"zh": "已退货", "en": "returned"},
+}
+
+
+def text(key: str, lang: Lang, **values: object) -> str:
+    """The message ``key`` in ``lang`` with ``values`` filled in."""
+    return TEXTS[key][lang].format(**values)
+
+
+def order_state(status: str, lang: Lang) -> str:
+    labels = ORDER_STATES.get(status.strip().lower())
+    return labels[lang] if labels else status

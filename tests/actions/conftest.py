@@ -1,0 +1,107 @@
+"""Real rasa_sdk trackers and dispatchers for the action tests, and an order table in SQLite."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from rasa_sdk import Tracker
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from actions.orders import SqlOrderLookup
+from kefu.db.engine import create_engine, session_factory
+from kefu.db.models import Base, Order
+from kefu.settings import ROOT
+
+MakeTracker = Callable[..., Tracker]
+
+
+@pytest.fixture(scope="session")
+def domain() -> dict[str, Any]:
+    """The bot's real domain, as Rasa sends it to the action server."""
+    loaded: dict[str, Any] = yaml.safe_load((ROOT / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    return loaded
+
+
+def user_message(
+    text: str, lang: str | None = None, entities: list[dict[str, Any]] | None = None
+) -> dict[str, Any]:
+    return {
+        "text": text,
+        "intent": {"name": "faq", "confidence": 0.9},
+        "entities": entities or [],
+        "metadata": {"lang": lang} if lang else {},
+    }
+
+
+@pytest.fixture
+def make_tracker() -> MakeTracker:
+    """A tracker whose latest message is ``text``; ``slot_events`` end the event list (form style)."""
+
+    def make(
+        text: str,
+        *,
+        lang: str | None = None,
+        slots: dict[str, Any] | None = None,
+        slot_events: dict[str, Any] | None = None,
+        active_loop: str | None = None,
+    ) -> Tracker:
+        message = user_message(text, lang)
+        events: list[dict[str, Any]] = [
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": text, "parse_data": message, "metadata": message["metadata"]},
+        ]
+        events += [{"event": "slot", "name": k, "value": v} for k, v in (slot_events or {}).items()]
+        return Tracker(
+            sender_id="conv-1",
+            slots={"order_no": None, "order_attempts": 0.0, "requested_slot": None, **(slots or {})},
+            latest_message=message,
+            events=events,
+            paused=False,
+            followup_action=None,
+            active_loop={"name": active_loop} if active_loop else {},
+            latest_action_name="action_listen",
+        )
+
+    return make
+
+
+async def add_orders(engine: AsyncEngine, *orders: Order) -> None:
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
+    async with session_factory(engine).begin() as session:
+        session.add_all(orders)
+
+
+@pytest.fixture
+async def order_db(tmp_path: Path) -> AsyncIterator[str]:
+    """URL of a SQLite file with the schema and two demo orders."""
+    url = f"sqlite:///{tmp_path / 'orders.db'}"
+    engine = create_engine(url)
+    try:
+        await add_orders(
+            engine,
+            Order(
+                order_no="YQ20261101001",
+                status="shipped",
+                carrier="SF Express",
+                tracking_no="SF1234567890",
+                eta="2026-11-05",
+            ),
+            Order(order_no="YQ20261101002", status="paid"),
+        )
+    finally:
+        await engine.dispose()
+    yield url
+
+
+@pytest.fixture
+async def orders(order_db: str) -> AsyncIterator[SqlOrderLookup]:
+    lookup = SqlOrderLookup(order_db)
+    try:
+        yield lookup
+    finally:
+        await lookup.close()

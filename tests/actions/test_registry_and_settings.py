@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actions.orders import SqlOrderLookup
+from actions.registry import build_executor
+from actions.settings import ActionsSettings
+from kefu.settings import SettingsError
+from kefu.types import Lang
+from knowledge.types import SearchResult
+
+
+class NoKnowledge:
+    def search(self, text: str, lang: Lang | None = None, k: int = 5) -> SearchResult:
+        return SearchResult("decline", (), threshold=0.5)
+
+
+def test_every_action_of_the_domain_is_registered(domain: dict[str, Any]) -> None:
+    executor = build_executor(NoKnowledge(), SqlOrderLookup("sqlite:///unused.db"))
+    assert sorted(executor.actions) == sorted(domain["actions"])
+
+
+async def test_the_executor_survives_pickling_into_a_worker(orders: SqlOrderLookup) -> None:
+    await orders.find("YQ20261101001")  # an open engine must not travel with the executor
+    executor = pickle.loads(pickle.dumps(build_executor(NoKnowledge(), orders)))
+    assert "action_order_status" in executor.actions
+
+
+def test_settings_from_the_environment(tmp_path: Path) -> None:
+    settings = ActionsSettings.from_env(
+        {"ACTIONS_PORT": "6055", "DATABASE_URL": "sqlite:///x.db", "KEFU_KNOWLEDGE_DIR": str(tmp_path)}
+    )
+    assert (settings.host, settings.port, settings.database_url) == ("127.0.0.1", 6055, "sqlite:///x.db")
+    assert settings.knowledge_dir == tmp_path
+
+
+def test_defaults_follow_the_var_dir(tmp_path: Path) -> None:
+    settings = ActionsSettings.from_env({"KEFU_VAR_DIR": str(tmp_path)})
+    assert settings.port == 5055
+    assert settings.database_url == f"sqlite:///{tmp_path / 'kefu.db'}"
+    assert settings.knowledge_dir == tmp_path / "knowledge"
+
+
+def test_a_bad_port_is_named() -> None:
+    with pytest.raises(SettingsError, match="ACTIONS_PORT"):
+        ActionsSettings.from_env({"ACTIONS_PORT": "fifty"})

@@ -1,0 +1,43 @@
+"""Mainland China's public holidays and 调休 make-up working days, from ``chinese-calendar``.
+
+The package ships one table per year, published by the State Council each autumn for the
+next year. For a year it does not know we raise ``HolidayDataMissing`` rather than guess:
+treating an unknown year as plain weekdays would silently open the office on Spring Festival.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from functools import cache
+
+import chinese_calendar
+
+from tickets.errors import HolidayDataMissing
+
+
+class DayKind(StrEnum):
+    HOLIDAY = "holiday"  # statutory holiday (including the weekend days bridged into it)
+    MAKEUP = "makeup"  # 调休: a weekend day that is a working day
+    ORDINARY = "ordinary"  # neither: the weekly hours apply
+
+
+@cache
+def known_years() -> range:
+    """Years the installed package has data for."""
+    years = [d.year for d in chinese_calendar.holidays]
+    return range(min(years), max(years) + 1)
+
+
+def day_kind(day: date) -> DayKind:
+    years = known_years()
+    if day.year not in years:
+        raise HolidayDataMissing(
+            f"no China holiday data for {day.year} (chinese-calendar {chinese_calendar.__version__} "
+            f"knows {years.start}-{years.stop - 1}); upgrade the chinese-calendar package"
+        )
+    if day in chinese_calendar.holidays:
+        return DayKind.HOLIDAY
+    if day in chinese_calendar.workdays:
+        return DayKind.MAKEUP
+    return DayKind.ORDINARY
