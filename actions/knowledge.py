@@ -34,10 +34,11 @@ def suggestions(candidates: Sequence[Candidate], limit: int = HANDOFF_CANDIDATES
 
 def clarify(candidates: Sequence[Candidate], lang: Lang) -> BotSays:
     questions = [c.question for c in candidates[:2]]
-    if len(questions) == 1:
-        message = text("clarify_one", lang, first=questions[0])
+    bare = [q.strip().rstrip("?？").strip() for q in questions]  # the template adds the question mark
+    if len(bare) == 1:
+        message = text("clarify_one", lang, first=bare[0])
     else:
-        message = text("clarify", lang, first=questions[0], second=questions[1])
+        message = text("clarify", lang, first=bare[0], second=bare[1])
     return BotSays(message, buttons=tuple({"title": q, "payload": q} for q in questions))
 
 

@@ -55,6 +55,7 @@ class Schedule:
     holidays: Literal["cn"] | None = None
     makeup_day_hours: int = 0
     overrides: Mapping[date, Ranges] = field(default_factory=dict, hash=False)
+    never_open: bool = field(init=False, repr=False, compare=False)  # no range anywhere
 
     def __post_init__(self) -> None:
         problems: list[str] = []
@@ -76,11 +77,7 @@ class Schedule:
             raise ScheduleError(problems)
         object.__setattr__(self, "weekly", MappingProxyType(weekly))
         object.__setattr__(self, "overrides", MappingProxyType(overrides))
-
-    @property
-    def never_open(self) -> bool:
-        """No range anywhere: always closed, whatever the calendar says."""
-        return not any(self.weekly.values()) and not any(self.overrides.values())
+        object.__setattr__(self, "never_open", not any(weekly.values()) and not any(overrides.values()))
 
 
 def _sorted_ranges(ranges: Iterable[TimeRange], key: str, problems: list[str]) -> Ranges:
@@ -93,6 +90,8 @@ def hours_on(schedule: Schedule, day: date) -> Ranges:
     """The ranges open on a local date: override, else holiday / make-up day, else weekly."""
     if day in schedule.overrides:
         return schedule.overrides[day]
+    if schedule.never_open:
+        return ()  # always closed, whatever the calendar says
     if schedule.holidays == "cn":
         kind = day_kind(day)
         if kind is DayKind.HOLIDAY:

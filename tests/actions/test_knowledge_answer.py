@@ -61,7 +61,7 @@ async def test_clarify_offers_the_two_best_questions_as_buttons(
     make_tracker: MakeTracker, domain: dict[str, Any]
 ) -> None:
     [message] = await run(FakeSearcher(result("clarify", HITS[:3])), make_tracker("退款", lang="zh"), domain)
-    assert message["text"] == "您是想问：怎么退货？ 还是 退款多久到账？？"
+    assert message["text"] == "您是想问：怎么退货 还是 退款多久到账？"
     assert message["buttons"] == [
         {"title": "怎么退货？", "payload": "怎么退货？"},
         {"title": "退款多久到账？", "payload": "退款多久到账？"},
@@ -75,7 +75,7 @@ async def test_clarify_in_english(make_tracker: MakeTracker, domain: dict[str, A
         Hit("b", "When is my refund paid?", "...", 0.58),
     )
     [message] = await run(FakeSearcher(result("clarify", hits)), make_tracker("refund"), domain)
-    assert message["text"] == "Did you mean: How do I return an item? or When is my refund paid??"
+    assert message["text"] == "Did you mean: How do I return an item or When is my refund paid?"
 
 
 async def test_decline_hands_off_with_the_top_three_candidates(

@@ -161,6 +161,7 @@ def test_a_schedule_with_no_ranges_is_always_closed() -> None:
         assert business_time_between(schedule, sh(2025, 1, 1), sh(2025, 12, 31)) == timedelta(0)
         with pytest.raises(BeyondHorizon):
             add_business_time(schedule, sh(2025, 10, 9, 10), timedelta(minutes=1))
+        assert not is_open(schedule, sh(known_years().stop, 2, 1, 10))  # needs no holiday data
 
 
 def test_open_around_the_clock_never_changes() -> None:
@@ -234,3 +235,10 @@ def test_naive_datetimes_are_rejected(call: object) -> None:
     assert callable(call)
     with pytest.raises(NaiveDatetime, match="timezone-aware"):
         call(office(), datetime(2025, 10, 9, 10))
+
+
+def test_a_range_that_falls_in_the_spring_forward_gap_does_not_open() -> None:
+    schedule = schedule_from_dict({"timezone": "Europe/Berlin", "weekly": {"sun": ["02:00-03:00"]}})
+    sunday = berlin(3, 30, 0)
+    assert business_time_between(schedule, sunday, sunday + timedelta(days=1)) == timedelta(0)
+    assert next_change(schedule, berlin(3, 29, 12)) == datetime(2025, 4, 6, 2, tzinfo=BERLIN)

