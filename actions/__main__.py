@@ -18,8 +18,12 @@ from actions.registry import build_executor
 from actions.settings import ActionsSettings
 from kefu.settings import SettingsError
 
+COMPAT_WARNING = "ignore:Your versions of rasa and rasa_sdk:UserWarning"
 
-def main() -> int:
+
+def configure_process() -> None:
+    """Offline switches, logging and warnings. Sanic's workers are spawned processes: they inherit
+    the environment (so PYTHONWARNINGS), not this process's logging or warning filters."""
     for name, value in (
         ("RASA_TELEMETRY_ENABLED", "false"),
         ("HF_HUB_OFFLINE", "1"),
@@ -28,6 +32,12 @@ def main() -> int:
     ):
         os.environ.setdefault(name, value)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Rasa 3.6 and rasa_sdk 3.21 speak the same action protocol (tests/integration/test_bot.py).
+    os.environ["PYTHONWARNINGS"] = ",".join(filter(None, [os.environ.get("PYTHONWARNINGS"), COMPAT_WARNING]))
+
+
+def main() -> int:
+    configure_process()
     try:
         settings = ActionsSettings.from_env()
     except SettingsError as exc:

@@ -10,12 +10,11 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from knowledge.index import IndexConfig
-from knowledge.live import LiveIndex
-
 from actions.knowledge import KnowledgeUnavailable
 from kefu.errors import KefuError
 from kefu.types import Lang
+from knowledge.config import IndexConfig
+from knowledge.live import LiveIndex
 from knowledge.types import SearchResult
 
 

@@ -56,9 +56,14 @@ class Channels:
     vector_clf: VectorClassifier | None
     dense: dict[str, DenseScorer]
     encoders: tuple[str, ...]
+    answers: Texts | None = None  # one normalised answer per entry (row = entry id)
+    answer_bm25: Bm25 | None = None
 
     @classmethod
-    def fit(cls, docs: Texts, labels: np.ndarray, n_entries: int, encoders: Sequence[str]) -> Channels:
+    def fit(
+        cls, docs: Texts, labels: np.ndarray, n_entries: int, encoders: Sequence[str],
+        answers: Texts | None = None,
+    ) -> Channels:
         vector_clf = None
         if encoders:
             stacked = np.hstack([docs.vectors[name] for name in encoders])
@@ -71,6 +76,8 @@ class Channels:
             vector_clf=vector_clf,
             dense={name: NumpyDense(docs.vectors[name], labels, n_entries) for name in encoders},
             encoders=tuple(encoders),
+            answers=answers,
+            answer_bm25=Bm25.fit(answers.tokens) if answers is not None else None,
         )
 
     def scores(self, queries: Texts) -> dict[str, np.ndarray]:
@@ -82,4 +89,13 @@ class Channels:
             out["vector_clf"] = self.vector_clf.proba(stacked)
         for name in self.encoders:
             out[f"dense:{name}"] = self.dense[name].entry_scores(queries.vectors[name])
+        if self.answers is not None and self.answer_bm25 is not None:
+            out["answer:lexical"] = self.answer_bm25.scores(queries.tokens)
+            for name in self.encoders:
+                out[f"answer:{name}"] = queries.vectors[name] @ self.answers.vectors[name].T
         return out
+
+
+def without(scores: Mapping[str, np.ndarray], disabled: Sequence[str]) -> dict[str, np.ndarray]:
+    """Drop the channels named in ``disabled`` ("dense" drops every dense:<encoder>)."""
+    return {k: v for k, v in scores.items() if k.split(":")[0] not in disabled}

@@ -48,8 +48,6 @@ def candidates(
         values = scores[name]
         best = np.where(masked, NEG, values).max(axis=1, keepdims=True)
         columns += [values, _margin(values, masked), np.broadcast_to(best, values.shape)]
-    ranks = np.empty_like(top)
-    np.put_along_axis(ranks, top, np.arange(k)[None, :].repeat(n_q, axis=0), axis=1)
     rank_full = np.full((n_q, n_e), k, dtype=np.float32)
     np.put_along_axis(rank_full, top, np.arange(k, dtype=np.float32)[None, :].repeat(n_q, axis=0), axis=1)
     columns += [prior, _margin(prior, masked), rank_full]

@@ -49,6 +49,46 @@ FAQ = [
         "answer": "Shipping is free on orders over 99 yuan; below that it costs 8 yuan.",
         "tags": ["shipping"],
     },
+    {
+        "id": "refund-time",
+        "lang": "zh",
+        "question": "退款多久到账？",
+        "similar": ["退款什么时候到", "钱什么时候退回来", "退款一般几天"],
+        "answer": "退款审核通过后 1-3 个工作日原路退回。",
+        "tags": ["after-sales"],
+    },
+    {
+        "id": "change-address",
+        "lang": "zh",
+        "question": "下单后可以修改收货地址吗？",
+        "similar": ["怎么改收货地址", "地址填错了怎么办", "能换个地址收货吗"],
+        "answer": "未发货的订单可在订单详情页修改地址；已发货请联系人工客服。",
+        "tags": ["orders"],
+    },
+    {
+        "id": "opening-hours",
+        "lang": "en",
+        "question": "When is customer service available?",
+        "similar": [
+            "What are your opening hours?",
+            "Are you open on weekends?",
+            "When can I reach an agent?",
+        ],
+        "answer": "Our agents are online 9:00-21:00 every day, weekends included.",
+        "tags": ["service"],
+    },
+    {
+        "id": "warranty",
+        "lang": "en",
+        "question": "How long is the warranty?",
+        "similar": [
+            "Is there a warranty?",
+            "What does the warranty cover?",
+            "Can I get a repair under warranty?",
+        ],
+        "answer": "Electronics carry a one-year warranty covering manufacturing defects.",
+        "tags": ["after-sales"],
+    },
 ]
 
 ORDERS = [

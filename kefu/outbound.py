@@ -1,0 +1,63 @@
+"""Staff and system messages to a customer: stored in the conversation, pushed to the customer's
+sockets, and handed to the channel's sender (web needs none; app and WeCom push to the vendor).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from kefu import conversations as repo
+from kefu.db.models import Conversation, Message
+from kefu.types import Channel, OutboundMessage
+
+
+class ChannelSender(Protocol):
+    """Delivers a stored message on a vendor channel; must be idempotent per message id."""
+
+    async def send(self, message: OutboundMessage) -> None: ...
+
+
+class EventPublisher(Protocol):
+    async def message_added(self, conversation_id: str, message: Message) -> None: ...
+
+
+class Outbound:
+    def __init__(self, events: EventPublisher, senders: Mapping[str, ChannelSender] | None = None) -> None:
+        self._events = events
+        self._senders = dict(senders or {})
+
+    def register(self, channel: Channel, sender: ChannelSender) -> None:
+        self._senders[channel] = sender
+
+    def add(
+        self,
+        session: AsyncSession,
+        conv: Conversation,
+        sender: str,
+        text: str,
+        *,
+        payload: dict[str, Any] | None = None,
+    ) -> Message:
+        """Store the message in the caller's transaction; call ``deliver`` after the commit."""
+        return repo.add_message(session, conv.id, sender, text, payload=payload)
+
+    async def deliver(self, conv: Conversation, message: Message) -> None:
+        """Push a committed message to the customer (socket fan-out and the vendor channel)."""
+        await self._events.message_added(conv.id, message)
+        if message.sender == "note":
+            return
+        channel_sender = self._senders.get(conv.channel)
+        if channel_sender is not None:
+            await channel_sender.send(
+                OutboundMessage(
+                    conversation_id=conv.id,
+                    channel=Channel(conv.channel),
+                    channel_user_id=conv.channel_user_id,
+                    text=message.text,
+                    sender="agent" if message.sender == "agent" else "system",
+                    message_id=str(message.id),
+                )
+            )
