@@ -148,7 +148,7 @@ class Switchboard:
         reason = str(signal.get("reason", HandoffReason.LOW_CONFIDENCE))
         candidates = _candidates(signal.get("candidates"))
         await repo.transition(session, conv, ConversationState.QUEUED, reason=reason, actor="bot")
-        if reason in (HandoffReason.LOW_CONFIDENCE, "knowledge_unavailable"):
+        if reason in (HandoffReason.LOW_CONFIDENCE, HandoffReason.KNOWLEDGE_UNAVAILABLE):
             session.add(
                 UnansweredQuestion(
                     conversation_id=conv.id,

@@ -33,6 +33,8 @@ class HandoffReason(StrEnum):
     CUSTOMER_REQUEST = "customer_request"
     FORM_FAILED = "form_failed"
     NEGATIVE_SENTIMENT = "negative_sentiment"
+    KNOWLEDGE_UNAVAILABLE = "knowledge_unavailable"
+    BOT_UNAVAILABLE = "bot_unavailable"
 
 
 @dataclass(frozen=True)
