@@ -36,6 +36,7 @@ from knowledge.types import FaqEntry
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "answer_quality.json"
+BATCH = 128
 THRESHOLDS = np.round(np.arange(0.02, 0.96, 0.01), 2)
 Query = tuple[str, str | None]  # text, gold key (None = out of scope)
 
@@ -53,10 +54,9 @@ def datasets_dir() -> Path:
     return Path(os.environ.get("KEFU_DATASETS", str(ROOT.parent / "shared" / "datasets")))
 
 
-def _entry(intent: str, texts: list[str], lang: str = "en") -> FaqEntry:
+def _entry(intent: str, texts: list[str]) -> FaqEntry:
     name = intent.replace("_", " ")
-    return FaqEntry(intent, lang, name, tuple(dict.fromkeys(texts)), f"[answer for intent: {name}]",  # type: ignore[arg-type]
-                    ())
+    return FaqEntry(intent, "en", name, tuple(dict.fromkeys(texts)), f"[answer for intent: {name}]")
 
 
 def _per_intent(rows: list[tuple[str, str]], limit: int | None, seed: int = 0) -> dict[str, list[str]]:
@@ -75,8 +75,10 @@ def _sample(rows: list[Any], limit: int | None, seed: int = 1) -> list[Any]:
 
 def load_zh_shop(quick: bool) -> BenchSet:
     data = json.loads((datasets_dir() / "zh_shop" / "faq.json").read_text(encoding="utf-8"))
-    entries = [FaqEntry(e["id"], e["lang"], e["question"], tuple(e["similar"]), e["answer"], tuple(e["tags"]))
-               for e in data["entries"]]
+    entries = [
+        FaqEntry(e["id"], e["lang"], e["question"], tuple(e["similar"]), e["answer"], tuple(e["tags"]))
+        for e in data["entries"]
+    ]
     queries: list[Query] = [(t, k) for t, k in data["val"]] + [(t, None) for t in data["oos_val"]]
     return BenchSet("zh_shop", entries, queries, queries, "val+oos_val")
 
@@ -127,9 +129,13 @@ def figures(ranked: list[Ranked], rule: DecisionRule) -> dict[str, float]:
     oos = [outcome(r, rule) for r in ranked if r.gold is None]
     every = ins + oos
     out = {f"in_{k}": ins.count(k) / max(len(ins), 1) for k in ("correct", "clarified", "declined", "wrong")}
-    out |= {"oos_declined": oos.count("declined") / max(len(oos), 1),
-            "oos_wrong": (len(oos) - oos.count("declined")) / max(len(oos), 1) if oos else 0.0}
-    out |= {f"all_{k}": every.count(k) / max(len(every), 1) for k in ("correct", "clarified", "declined", "wrong")}
+    out |= {
+        "oos_declined": oos.count("declined") / max(len(oos), 1),
+        "oos_wrong": (len(oos) - oos.count("declined")) / max(len(oos), 1) if oos else 0.0,
+    }
+    out |= {
+        f"all_{k}": every.count(k) / max(len(every), 1) for k in ("correct", "clarified", "declined", "wrong")
+    }
     out["top1"] = sum(r.keys[0] == r.gold for r in ranked if r.gold) / max(len(ins), 1)
     return out
 
@@ -160,9 +166,10 @@ def run_kefu(bench: BenchSet, config: IndexConfig, work: Path) -> dict[str, Any]
     queries = list(dict.fromkeys(bench.tune + bench.report))
     start = time.perf_counter()
     found = {}
-    for text, _gold in queries:
-        result = index.search(text, k=2)
-        found[text] = (tuple(c.key for c in result.candidates), tuple(c.score for c in result.candidates))
+    for i in range(0, len(queries), BATCH):  # search_many == search, with batched encoding
+        texts = [t for t, _ in queries[i : i + BATCH]]
+        for text, result in zip(texts, index.search_many(texts, k=2), strict=True):
+            found[text] = (tuple(c.key for c in result.candidates), tuple(c.score for c in result.candidates))
     ms = (time.perf_counter() - start) * 1000 / max(len(queries), 1)
 
     def ranked(split: list[Query]) -> list[Ranked]:
@@ -172,11 +179,15 @@ def run_kefu(bench: BenchSet, config: IndexConfig, work: Path) -> dict[str, Any]
     tuned = choose_threshold(ranked(bench.tune), margin, floor) if bench.tune else manifest.threshold
     report = ranked(bench.report)
     return {
-        "threshold_default": manifest.threshold, "threshold_tuned": tuned,
+        "threshold_default": manifest.threshold,
+        "threshold_tuned": tuned,
         "at_default": figures(report, DecisionRule(manifest.threshold, margin, floor)),
         "at_tuned": figures(report, DecisionRule(tuned, margin, floor)),
         "at_tuned_no_clarify": figures(report, DecisionRule(tuned, 0.0, 1.0)),
-        "ms_per_query": ms, "build_s": build_s, "entries": len(entries), "encoders": manifest.encoders,
+        "ms_per_query": ms,
+        "build_s": build_s,
+        "entries": len(entries),
+        "encoders": manifest.encoders,
     }
 
 
@@ -198,19 +209,45 @@ def run_baseline(bench: BenchSet) -> dict[str, Any]:
         return [Ranked(g, *found[t]) for t, g in split]
 
     tuned = choose_threshold(ranked(bench.tune), 0.0, 1.0) if bench.tune else 0.0
-    return {"threshold_tuned": tuned, "at_tuned": figures(ranked(bench.report), DecisionRule(tuned, 0.0, 1.0)),
-            "ms_per_query_batched": ms}
+    return {
+        "threshold_tuned": tuned,
+        "at_tuned": figures(ranked(bench.report), DecisionRule(tuned, 0.0, 1.0)),
+        "ms_per_query_batched": ms,
+    }
 
 
 def _row(label: str, f: dict[str, float], threshold: float, ms: float | None) -> str:
-    cells = [f["in_correct"], f["in_clarified"], f["in_declined"], f["in_wrong"], f["oos_declined"],
-             f["oos_wrong"], f["all_correct"], f["all_wrong"], f["top1"]]
+    cells = [
+        f["in_correct"],
+        f["in_clarified"],
+        f["in_declined"],
+        f["in_wrong"],
+        f["oos_declined"],
+        f["oos_wrong"],
+        f["all_correct"],
+        f["all_wrong"],
+        f["top1"],
+    ]
     ms_text = f"{ms:7.1f}" if ms is not None else "      -"
     return f"{label:<28}" + "".join(f"{c * 100:7.1f}" for c in cells) + f"{threshold:7.2f}{ms_text}"
 
 
-HEADER = (f"{'':<28}" + "".join(f"{h:>7}" for h in ("in_ok", "in_clr", "in_dec", "in_bad", "oos_dec", "oos_bad",
-                                                  "all_ok", "all_bad", "top1", "thr", "ms/q")))
+HEADER = f"{'':<28}" + "".join(
+    f"{h:>7}"
+    for h in (
+        "in_ok",
+        "in_clr",
+        "in_dec",
+        "in_bad",
+        "oos_dec",
+        "oos_bad",
+        "all_ok",
+        "all_bad",
+        "top1",
+        "thr",
+        "ms/q",
+    )
+)
 
 
 def print_set(name: str, split: str, kefu: dict[str, Any], base: dict[str, Any]) -> None:
@@ -221,8 +258,11 @@ def print_set(name: str, split: str, kefu: dict[str, Any], base: dict[str, Any])
     print(_row("kefu, default threshold", kefu["at_default"], kefu["threshold_default"], None))
     print(_row("baseline MiniLM NN", base["at_tuned"], base["threshold_tuned"], None))
     k, b = kefu["at_tuned_no_clarify"], base["at_tuned"]
-    print(f"ratios kefu/baseline: in-scope correct x{k['in_correct'] / max(b['in_correct'], 1e-9):.2f}, "
-          f"all wrong x{k['all_wrong'] / max(b['all_wrong'], 1e-9):.2f}, top1 x{k['top1'] / max(b['top1'], 1e-9):.2f}")
+    print(
+        f"ratios kefu/baseline: in-scope correct x{k['in_correct'] / max(b['in_correct'], 1e-9):.2f}, "
+        f"all wrong x{k['all_wrong'] / max(b['all_wrong'], 1e-9):.2f}, "
+        f"top1 x{k['top1'] / max(b['top1'], 1e-9):.2f}"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -233,7 +273,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     overrides = json.loads(args.config)
-    config = IndexConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()})
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in overrides.items()}
+    config = IndexConfig(**fields)
     results: dict[str, Any] = {"quick": args.quick, "config": overrides, "sets": {}}
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="kefu-aq-") as tmp:

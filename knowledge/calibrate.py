@@ -65,8 +65,14 @@ def _sample(rows: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarra
 
 
 def cross_validate(
-    docs: Texts, labels: np.ndarray, n_entries: int, encoders: Sequence[str], generic: Texts,
-    plan: CvPlan, progress: Progress | None = None, disabled: Sequence[str] = (),
+    docs: Texts,
+    labels: np.ndarray,
+    n_entries: int,
+    encoders: Sequence[str],
+    generic: Texts,
+    plan: CvPlan,
+    progress: Progress | None = None,
+    disabled: Sequence[str] = (),
     answers: Texts | None = None,
 ) -> tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]:
     """Returns per fold (candidate ids, features, gold entry or -1) for every held-out query."""
@@ -79,7 +85,9 @@ def cross_validate(
         out_entries = entry_fold == fold if entry_fold is not None else np.zeros(n_entries, bool)
         held = (doc_fold == fold) & ~out_entries[labels]
         train = ~held & ~out_entries[labels]
-        channels = Channels.fit(docs.subset(np.flatnonzero(train)), labels[train], n_entries, encoders, answers)
+        channels = Channels.fit(
+            docs.subset(np.flatnonzero(train)), labels[train], n_entries, encoders, answers
+        )
         pos = _sample(np.flatnonzero(held), per_fold, rng)
         neg = _sample(np.flatnonzero(out_entries[labels]), per_fold // 2, rng)
         queries = np.concatenate([pos, neg])

@@ -61,7 +61,11 @@ class Channels:
 
     @classmethod
     def fit(
-        cls, docs: Texts, labels: np.ndarray, n_entries: int, encoders: Sequence[str],
+        cls,
+        docs: Texts,
+        labels: np.ndarray,
+        n_entries: int,
+        encoders: Sequence[str],
         answers: Texts | None = None,
     ) -> Channels:
         vector_clf = None

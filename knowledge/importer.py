@@ -171,6 +171,13 @@ def _write_csv(entries: Sequence[FaqEntry], path: Path) -> None:
         writer.writerow((*CSV_COLUMNS, "enabled"))
         for e in entries:
             writer.writerow(
-                (e.key, e.lang, e.question, LIST_SEPARATOR.join(e.similar), e.answer,
-                 LIST_SEPARATOR.join(e.tags), "true" if e.enabled else "false")
+                (
+                    e.key,
+                    e.lang,
+                    e.question,
+                    LIST_SEPARATOR.join(e.similar),
+                    e.answer,
+                    LIST_SEPARATOR.join(e.tags),
+                    "true" if e.enabled else "false",
+                )
             )

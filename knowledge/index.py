@@ -73,8 +73,12 @@ def _generic(langs: Sequence[str], docs: Texts, encoders: Sequence[str], config:
 
 
 def build_index(
-    entries: Sequence[FaqEntry], out_dir: Path, config: IndexConfig, progress: Progress | None = None,
-    *, clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    entries: Sequence[FaqEntry],
+    out_dir: Path,
+    config: IndexConfig,
+    progress: Progress | None = None,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Manifest:
     entries = [e for e in entries if e.enabled]
     if not entries:
@@ -85,10 +89,13 @@ def build_index(
     labels = np.array([i for i, e in enumerate(entries) for _ in e.texts()], dtype=np.int64)
     docs = _texts(raw, encoders, progress, "encode")
     generic = _generic(langs, docs, encoders, config)
-    answers = _texts([e.answer for e in entries], encoders, progress, "answers") if config.answer_channel else None
+    answers = (
+        _texts([e.answer for e in entries], encoders, progress, "answers") if config.answer_channel else None
+    )
     plan = CvPlan(config.cv_folds, config.cv_max_queries, config.cv_entry_out, config.seed)
-    ids, feats, gold = cross_validate(docs, labels, len(entries), encoders, generic, plan, progress,
-                                      config.disabled, answers)
+    ids, feats, gold = cross_validate(
+        docs, labels, len(entries), encoders, generic, plan, progress, config.disabled, answers
+    )
     calibrator = fit_calibrator(np.vstack(ids), np.vstack(feats), np.concatenate(gold))
     channels = Channels.fit(docs, labels, len(entries), encoders, answers)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -98,12 +105,20 @@ def build_index(
     channels.dense = {}
     joblib.dump(channels, out_dir / "channels.joblib", compress=3)
     (out_dir / "entries.json").write_text(
-        json.dumps([[e.key, e.lang, e.question, e.answer, list(e.tags)] for e in entries], ensure_ascii=False),
+        json.dumps(
+            [[e.key, e.lang, e.question, e.answer, list(e.tags)] for e in entries], ensure_ascii=False
+        ),
         encoding="utf-8",
     )
     names = feature_names(sorted(without(_score_names(encoders, answers is not None), config.disabled)))
     manifest = Manifest(
-        FORMAT, clock().isoformat(), len(entries), len(raw), langs, encoders, tuple(names),
+        FORMAT,
+        clock().isoformat(),
+        len(entries),
+        len(raw),
+        langs,
+        encoders,
+        tuple(names),
         config.threshold if config.threshold is not None else DEFAULT_THRESHOLD,
         int(sum(len(g) for g in gold)),
     )
@@ -125,6 +140,7 @@ class KnowledgeIndex:
     """A loaded artifact; ``search`` is read-only and safe to call from several threads."""
 
     def __init__(self, directory: Path, config: IndexConfig) -> None:
+        self.directory = directory
         body = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
         if body.get("format") != FORMAT:
             raise IndexError_(f"unsupported index format in {directory}")
@@ -154,16 +170,28 @@ class KnowledgeIndex:
         return np.asarray(self.langs != lang)
 
     def search(self, text: str, lang: Lang | None = None, k: int = 5) -> SearchResult:
-        norm = normalise(text)
-        if not norm:
-            return SearchResult("decline", (), self.rule.threshold)
+        return self.search_many([text], lang=lang, k=k)[0]
+
+    def search_many(self, texts: Sequence[str], lang: Lang | None = None, k: int = 5) -> list[SearchResult]:
+        """``search`` for several questions at once (the encoders batch them)."""
+        norm = [normalise(t) for t in texts]
+        live = [i for i, t in enumerate(norm) if t]
+        results = [SearchResult("decline", (), self.rule.threshold)] * len(norm)
+        if not live:
+            return results
+        batch = [norm[i] for i in live]
         encoders = self.manifest.encoders
-        query = Texts([norm], [tokens(norm)], {n: get_encoder(n).encode([norm]) for n in encoders})
+        query = Texts(batch, [tokens(t) for t in batch], {n: get_encoder(n).encode(batch) for n in encoders})
         scores = without(self.channels.scores(query), self.disabled)
-        ids, feats = candidates(scores, self._mask(lang)[None, :], max(k, self.k_candidates))
-        probs = self.calibrator.probability(feats[0])
-        order = [i for i in np.argsort(-probs) if ids[0, i] >= 0]
-        picked = [self._candidate(int(ids[0, i]), float(probs[i])) for i in order[:k]]
+        masked = np.broadcast_to(self._mask(lang), (len(batch), len(self.entries)))
+        ids, feats = candidates(scores, masked, max(k, self.k_candidates))
+        for row, position in enumerate(live):
+            results[position] = self._result(ids[row], self.calibrator.probability(feats[row]), k)
+        return results
+
+    def _result(self, ids: np.ndarray, probs: np.ndarray, k: int) -> SearchResult:
+        order = [i for i in np.argsort(-probs) if ids[i] >= 0]
+        picked = [self._candidate(int(ids[i]), float(probs[i])) for i in order[:k]]
         decision = self.rule.decide(np.array([c.score for c in picked]))
         return SearchResult(decision, tuple(picked), self.rule.threshold)
 

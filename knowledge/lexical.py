@@ -52,7 +52,9 @@ class Bm25:
     @classmethod
     def fit(cls, docs: Sequence[Sequence[str]]) -> Bm25:
         vocab: dict[str, int] = {}
-        rows, cols, vals = [], [], []
+        rows: list[int] = []
+        cols: list[int] = []
+        vals: list[int] = []
         for d, doc in enumerate(docs):
             counts: dict[int, int] = {}
             for tok in doc:
@@ -61,7 +63,9 @@ class Bm25:
             rows.extend([d] * len(counts))
             cols.extend(counts)
             vals.extend(counts.values())
-        tf = sparse.csr_matrix((np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(docs), len(vocab)))
+        tf = sparse.csr_matrix(
+            (np.array(vals, dtype=np.float32), (rows, cols)), shape=(len(docs), len(vocab))
+        )
         n_docs = max(len(docs), 1)
         df = np.bincount(tf.indices, minlength=len(vocab)).astype(np.float32)
         idf = np.log1p((n_docs - df + 0.5) / (df + 0.5)).astype(np.float32)
@@ -73,7 +77,8 @@ class Bm25:
         return cls(vocab, weights, idf)
 
     def query_matrix(self, queries: Sequence[Sequence[str]]) -> sparse.csr_matrix:
-        rows, cols = [], []
+        rows: list[int] = []
+        cols: list[int] = []
         for q, toks in enumerate(queries):
             ids = {self.vocab[t] for t in toks if t in self.vocab}
             rows.extend([q] * len(ids))

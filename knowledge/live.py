@@ -68,8 +68,14 @@ def next_version_dir(root: Path) -> tuple[int, Path]:
 
 
 class LiveIndex:
-    def __init__(self, root: Path, config: IndexConfig, *,
-                 clock: Callable[[], float] = time.monotonic, check_every: float = CHECK_EVERY) -> None:
+    def __init__(
+        self,
+        root: Path,
+        config: IndexConfig,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        check_every: float = CHECK_EVERY,
+    ) -> None:
         self._root = root
         self._config = config
         self._clock = clock

@@ -50,7 +50,8 @@ def is_chinese(text: str) -> bool:
 
 
 def apply_synonyms(text: str, rules: Mapping[str, str]) -> str:
-    """Latin variants match whole Latin words (also next to Chinese); Chinese variants match anywhere (longest first)."""
+    """Latin variants match whole Latin words (also next to Chinese characters);
+    Chinese variants match anywhere, longest first."""
     out = _latin_pattern(tuple(sorted(rules.items()))).sub(lambda m: rules[m.group(0)], text)
     for variant in sorted((k for k in rules if not _LATIN_WORD.fullmatch(k)), key=len, reverse=True):
         if variant in out:

@@ -1,0 +1,58 @@
+"""WeCom (企业微信) connector: 微信客服 (kf) and the self-built app.
+
+What the service needs to wire it (see each module for details)::
+
+    crypto = WeComCrypto(token, encoding_aes_key, corp_id)
+    client = WeComClient(session, redis, corp_id, secret, base_url=api_base)
+    ingest = WeComKfIngest(KfApi(client), redis, MessageDedup(redis, "kf"))
+    app.blueprint(create_kf_blueprint(crypto, ingest, on_inbound))
+"""
+
+from connectors.wecom.api import DEFAULT_API_BASE, AppApi, KfApi, WeComClient
+from connectors.wecom.crypto import WeComCrypto
+from connectors.wecom.dedup import MessageDedup
+from connectors.wecom.errors import (
+    BadPadding,
+    BadSignature,
+    SendQuotaExceeded,
+    SendWindowClosed,
+    WeComApiError,
+    WeComAuthError,
+    WeComCryptoError,
+    WeComPayloadError,
+    WeComRateLimited,
+    WeComSendRuleError,
+    WeComUnavailable,
+    WrongReceiveId,
+)
+from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
+from connectors.wecom.models import MenuItem, ServiceState, split_text
+from connectors.wecom.routes import create_app_blueprint, create_kf_blueprint
+
+__all__ = [
+    "DEFAULT_API_BASE",
+    "AppApi",
+    "BadPadding",
+    "BadSignature",
+    "KfApi",
+    "MenuItem",
+    "MessageDedup",
+    "SendQuotaExceeded",
+    "SendWindowClosed",
+    "ServiceState",
+    "WeComApiError",
+    "WeComAppIngest",
+    "WeComAuthError",
+    "WeComClient",
+    "WeComCrypto",
+    "WeComCryptoError",
+    "WeComKfIngest",
+    "WeComPayloadError",
+    "WeComRateLimited",
+    "WeComSendRuleError",
+    "WeComUnavailable",
+    "WrongReceiveId",
+    "create_app_blueprint",
+    "create_kf_blueprint",
+    "split_text",
+]

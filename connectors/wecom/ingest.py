@@ -1,0 +1,123 @@
+"""Turn WeCom callbacks into ``InboundMessage`` (key families kefu:wecom:kf:cursor and :sync-lock).
+
+A kf callback only says "something new for open_kfid"; the messages are pulled with
+kf/sync_msg from the cursor saved in Redis, one sync per open_kfid at a time, page by page
+while has_more. Customer text messages (origin 3) not seen before become ``InboundMessage``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+import redis.asyncio as aioredis
+from redis.exceptions import LockError
+
+from connectors.wecom import keys
+from connectors.wecom.dedup import MessageDedup
+from connectors.wecom.errors import WeComUnavailable
+from connectors.wecom.models import KfMessage, Origin, SyncPage
+from connectors.wecom.xml import AppTextMessage, KfEvent
+from kefu.types import Channel, InboundMessage
+
+log = logging.getLogger(__name__)
+
+MAX_PAGES = 1000  # a guard against a server that keeps saying has_more
+
+
+class SyncSource(Protocol):
+    async def sync_msg(
+        self, open_kfid: str, token: str = "", cursor: str = "", limit: int = 1000
+    ) -> SyncPage: ...
+
+
+def kf_inbound(msg: KfMessage) -> InboundMessage | None:
+    """The customer text message as an InboundMessage; None for anything else."""
+    if msg.origin != Origin.CUSTOMER or msg.msgtype != "text" or not msg.text or not msg.external_userid:
+        return None
+    metadata: dict[str, object] = {"send_time": msg.send_time}
+    if msg.menu_id:
+        metadata["menu_id"] = msg.menu_id
+    return InboundMessage(
+        channel=Channel.WECOM_KF,
+        channel_user_id=msg.external_userid,
+        text=msg.text,
+        channel_message_id=msg.msgid,
+        entry_point=msg.open_kfid,
+        metadata=metadata,
+    )
+
+
+class WeComKfIngest:
+    def __init__(
+        self,
+        api: SyncSource,
+        redis: aioredis.Redis,
+        dedup: MessageDedup,
+        *,
+        limit: int = 1000,
+        lock_timeout: float = 120.0,
+        lock_wait: float = 60.0,
+    ) -> None:
+        self._api = api
+        self._redis = redis
+        self._dedup = dedup
+        self._limit = limit
+        self._lock_timeout = lock_timeout
+        self._lock_wait = lock_wait
+
+    async def pull(self, event: KfEvent) -> list[InboundMessage]:
+        """Every new customer text message for ``event.open_kfid``, each at most once."""
+        lock = self._redis.lock(
+            keys.kf_sync_lock(event.open_kfid), timeout=self._lock_timeout, blocking_timeout=self._lock_wait
+        )
+        try:
+            async with lock:
+                return await self._sync(event)
+        except LockError as exc:
+            raise WeComUnavailable("timed out waiting for another sync of this kf account") from exc
+
+    async def _sync(self, event: KfEvent) -> list[InboundMessage]:
+        cursor_key = keys.kf_cursor(event.open_kfid)
+        cursor = await self._redis.get(cursor_key) or ""
+        cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
+        found: list[InboundMessage] = []
+        for _ in range(MAX_PAGES):
+            page = await self._api.sync_msg(event.open_kfid, event.token, cursor, self._limit)
+            found.extend(await self._new_messages(page))
+            if page.next_cursor:
+                cursor = page.next_cursor
+                await self._redis.set(cursor_key, cursor)
+            if not page.has_more:
+                break
+            if not page.next_cursor:
+                log.warning("sync_msg said has_more without a next_cursor for %s", event.open_kfid)
+                break
+        return found
+
+    async def _new_messages(self, page: SyncPage) -> list[InboundMessage]:
+        found: list[InboundMessage] = []
+        for msg in page.messages:
+            inbound = kf_inbound(msg)
+            if inbound is not None and await self._dedup.first_time(msg.msgid):
+                found.append(inbound)
+        return found
+
+
+class WeComAppIngest:
+    """Self-built app text messages arrive whole in the callback; only dedup is needed."""
+
+    def __init__(self, dedup: MessageDedup) -> None:
+        self._dedup = dedup
+
+    async def accept(self, msg: AppTextMessage) -> InboundMessage | None:
+        if not msg.content or not await self._dedup.first_time(msg.msg_id):
+            return None
+        return InboundMessage(
+            channel=Channel.WECOM_APP,
+            channel_user_id=msg.from_user,
+            text=msg.content,
+            channel_message_id=msg.msg_id,
+            entry_point=msg.agent_id,
+            metadata={"send_time": msg.create_time},
+        )

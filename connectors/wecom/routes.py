@@ -1,0 +1,116 @@
+"""Sanic blueprints for the WeCom callback URLs: /wecom/kf/callback and /wecom/app/callback.
+
+GET is Tencent's URL check: verify the signature over echostr, answer the decrypted text.
+POST verifies and decrypts the envelope, answers "success" at once (Tencent retries after 5 s)
+and leaves syncing and handling to a background task. A bad signature is a 403 and nothing
+is decrypted or processed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
+
+from sanic import Blueprint, Request
+from sanic.response import HTTPResponse, json, text
+
+from connectors.wecom.crypto import WeComCrypto
+from connectors.wecom.errors import WeComCryptoError, WeComPayloadError
+from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
+from connectors.wecom.xml import AppTextMessage, Callback, KfEvent, parse_callback, parse_envelope
+from kefu.errors import KefuError
+from kefu.types import InboundMessage
+
+log = logging.getLogger(__name__)
+
+OnInbound = Callable[[InboundMessage], Awaitable[None]]
+Handler = Callable[[Request], Coroutine[Any, Any, HTTPResponse]]
+
+
+def _arg(request: Request, name: str) -> str:
+    value = request.args.get(name)
+    if not isinstance(value, str) or not value:
+        raise WeComPayloadError(f"the query parameter {name} is missing", code=f"missing_{name}")
+    return value
+
+
+def open_callback(crypto: WeComCrypto, request: Request) -> Callback:
+    """Verify and decrypt a callback POST into a typed callback."""
+    envelope = parse_envelope(request.body)
+    plaintext = crypto.open(
+        _arg(request, "msg_signature"), _arg(request, "timestamp"), _arg(request, "nonce"), envelope.encrypt
+    )
+    return parse_callback(plaintext)
+
+
+def _verify_url(crypto: WeComCrypto) -> Handler:
+    async def verify_url(request: Request) -> HTTPResponse:
+        # Base64 has no spaces: a "+" that arrived un-escaped was decoded as a space.
+        echostr = _arg(request, "echostr").replace(" ", "+")
+        plaintext = crypto.open(
+            _arg(request, "msg_signature"), _arg(request, "timestamp"), _arg(request, "nonce"), echostr
+        )
+        return text(plaintext)
+
+    return verify_url
+
+
+async def _error(request: Request, exc: Exception) -> HTTPResponse:
+    assert isinstance(exc, KefuError)
+    return json({"error": {"code": exc.code, "message": exc.message}}, status=exc.status)
+
+
+async def deliver(messages: list[InboundMessage], on_inbound: OnInbound) -> None:
+    for message in messages:
+        try:
+            await on_inbound(message)
+        except Exception:
+            log.exception("handling WeCom message %s failed", message.channel_message_id)
+
+
+async def run_kf_sync(ingest: WeComKfIngest, on_inbound: OnInbound, event: KfEvent) -> None:
+    try:
+        messages = await ingest.pull(event)
+    except Exception:
+        log.exception("kf sync for %s failed", event.open_kfid)
+        return
+    await deliver(messages, on_inbound)
+
+
+async def run_app_message(ingest: WeComAppIngest, on_inbound: OnInbound, msg: AppTextMessage) -> None:
+    try:
+        inbound = await ingest.accept(msg)
+    except Exception:
+        log.exception("accepting WeCom app message %s failed", msg.msg_id)
+        return
+    if inbound is not None:
+        await deliver([inbound], on_inbound)
+
+
+def _blueprint(name: str, prefix: str, crypto: WeComCrypto, receive: Handler) -> Blueprint:
+    bp = Blueprint(name, url_prefix=prefix)
+    bp.add_route(_verify_url(crypto), "/callback", methods=["GET"], name="verify_url")
+    bp.add_route(receive, "/callback", methods=["POST"], name="receive")
+    bp.exception(WeComCryptoError, WeComPayloadError)(_error)
+    return bp
+
+
+def create_kf_blueprint(crypto: WeComCrypto, ingest: WeComKfIngest, on_inbound: OnInbound) -> Blueprint:
+    async def receive(request: Request) -> HTTPResponse:
+        callback = open_callback(crypto, request)
+        if isinstance(callback, KfEvent):
+            request.app.add_task(run_kf_sync(ingest, on_inbound, callback))
+        return text("success")
+
+    return _blueprint("wecom_kf", "/wecom/kf", crypto, receive)
+
+
+def create_app_blueprint(crypto: WeComCrypto, ingest: WeComAppIngest, on_inbound: OnInbound) -> Blueprint:
+    async def receive(request: Request) -> HTTPResponse:
+        callback = open_callback(crypto, request)
+        if isinstance(callback, AppTextMessage):
+            request.app.add_task(run_app_message(ingest, on_inbound, callback))
+        return text("success")
+
+    return _blueprint("wecom_app", "/wecom/app", crypto, receive)

@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import redis.asyncio as aioredis
+
+from connectors.wecom import keys
+from connectors.wecom.api import KfApi
+from connectors.wecom.dedup import MessageDedup
+from connectors.wecom.errors import WeComApiError
+from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
+from connectors.wecom.xml import AppTextMessage, KfEvent, parse_callback
+from kefu.types import Channel
+from tests.connectors.wecom.conftest import CORP_ID, OPEN_KFID
+from tests.fakes.wecom_api import FakeWeCom, SignedCallback
+
+
+def event_of(callback: SignedCallback) -> KfEvent:
+    event = parse_callback(callback.plaintext)
+    assert isinstance(event, KfEvent)
+    return event
+
+
+def make_ingest(kf_api: KfApi, redis_client: aioredis.Redis, limit: int = 1000) -> WeComKfIngest:
+    return WeComKfIngest(kf_api, redis_client, MessageDedup(redis_client, "kf"), limit=limit)
+
+
+async def test_customer_text_becomes_inbound_message(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    callback = fake.customer_says(OPEN_KFID, "wmAlice", "退款多久能到账？")
+    [msg] = await make_ingest(kf_api, redis_client).pull(event_of(callback))
+    assert msg.channel is Channel.WECOM_KF
+    assert (msg.channel_user_id, msg.entry_point, msg.text) == ("wmAlice", OPEN_KFID, "退款多久能到账？")
+    assert msg.channel_message_id.startswith("m")
+    assert fake.sync_requests[0]["token"] == callback.token
+
+
+async def test_paging_with_has_more_and_cursor_persistence(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    for i in range(5):
+        callback = fake.customer_says(OPEN_KFID, f"wm{i}", f"q{i}")
+    ingest = make_ingest(kf_api, redis_client, limit=2)
+    got = await ingest.pull(event_of(callback))
+    assert [m.text for m in got] == ["q0", "q1", "q2", "q3", "q4"]
+    assert len(fake.sync_requests) == 3  # 2 + 2 + 1
+    saved = await redis_client.get(keys.kf_cursor(OPEN_KFID))
+    assert saved and saved != fake.sync_requests[-1]["cursor"]  # the last page's next_cursor
+
+    callback = fake.customer_says(OPEN_KFID, "wm9", "later")
+    again = await make_ingest(kf_api, redis_client, limit=2).pull(event_of(callback))
+    assert [m.text for m in again] == ["later"]
+    assert fake.sync_requests[3]["cursor"] == saved  # a fresh ingest resumed from the stored cursor
+
+
+async def test_non_customer_messages_are_skipped(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    fake.customer_says(OPEN_KFID, "wmBob", "hello")
+    fake.servicer_says(OPEN_KFID, "wmBob", "agent reply")
+    fake.system_event(OPEN_KFID, "wmBob", "enter_session")
+    callback = fake.kf_callback(OPEN_KFID)
+    got = await make_ingest(kf_api, redis_client).pull(event_of(callback))
+    assert [m.text for m in got] == ["hello"]
+
+
+async def test_messages_are_handled_once_even_if_the_cursor_is_lost(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    callback = fake.customer_says(OPEN_KFID, "wmCarol", "once")
+    ingest = make_ingest(kf_api, redis_client)
+    assert len(await ingest.pull(event_of(callback))) == 1
+    await redis_client.delete(keys.kf_cursor(OPEN_KFID))
+    assert await ingest.pull(event_of(callback)) == []
+    assert fake.sync_requests[1].get("cursor") is None  # it really re-read from the start
+
+
+async def test_concurrent_pulls_do_not_double_deliver(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    for i in range(4):
+        callback = fake.customer_says(OPEN_KFID, "wmDan", f"m{i}")
+    ingest = make_ingest(kf_api, redis_client, limit=1)
+    results = await asyncio.gather(*(ingest.pull(event_of(callback)) for _ in range(3)))
+    assert sorted(m.text for r in results for m in r) == ["m0", "m1", "m2", "m3"]
+    cursors = [r.get("cursor") for r in fake.sync_requests]
+    # Serialised: only the first pull read from the start; the others resumed at its end.
+    assert cursors.count(None) == 1
+    assert len(cursors) == 6 and cursors[-1] == cursors[-2] != cursors[-3]
+
+
+async def test_expired_callback_token_is_refused(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    callback = fake.customer_says(OPEN_KFID, "wmEve", "hi")
+    fake.clock.advance(601)
+    with pytest.raises(WeComApiError) as err:
+        await make_ingest(kf_api, redis_client).pull(event_of(callback))
+    assert err.value.errcode == 95007
+
+
+async def test_app_messages_are_deduplicated(redis_client: aioredis.Redis) -> None:
+    ingest = WeComAppIngest(MessageDedup(redis_client, "app"))
+    msg = AppTextMessage(CORP_ID, "zhangsan", 1700000000, "查工单", "123", "1000002")
+    first = await ingest.accept(msg)
+    assert first is not None and first.channel is Channel.WECOM_APP and first.channel_user_id == "zhangsan"
+    assert await ingest.accept(msg) is None

@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import asyncio
+import itertools
+from typing import Any
+
+import pytest
+import redis.asyncio as aioredis
+from sanic import Sanic
+
+from connectors.wecom.api import KfApi
+from connectors.wecom.crypto import WeComCrypto
+from connectors.wecom.dedup import MessageDedup
+from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
+from connectors.wecom.routes import create_app_blueprint, create_kf_blueprint
+from kefu.types import Channel, InboundMessage
+from tests.connectors.wecom.conftest import AES_KEY, CORP_ID, OPEN_KFID, TOKEN
+from tests.fakes.wecom_api import FakeWeCom, SignedCallback
+
+_names = itertools.count()
+
+
+class Collector:
+    """The on_inbound callback: records messages and lets a test wait for them."""
+
+    def __init__(self) -> None:
+        self.messages: list[InboundMessage] = []
+        self._arrived = asyncio.Condition()
+
+    async def __call__(self, msg: InboundMessage) -> None:
+        async with self._arrived:
+            self.messages.append(msg)
+            self._arrived.notify_all()
+
+    async def wait_for(self, count: int) -> list[InboundMessage]:
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.messages) >= count), 10)
+        return self.messages
+
+
+@pytest.fixture
+def collector() -> Collector:
+    return Collector()
+
+
+@pytest.fixture
+def app(kf_api: KfApi, redis_client: aioredis.Redis, collector: Collector) -> Sanic[Any, Any]:
+    crypto = WeComCrypto(TOKEN, AES_KEY, CORP_ID)
+    kf_ingest = WeComKfIngest(kf_api, redis_client, MessageDedup(redis_client, "kf"))
+    app_ingest = WeComAppIngest(MessageDedup(redis_client, "app"))
+    sanic_app: Sanic[Any, Any] = Sanic(f"wecom_routes_test_{next(_names)}")
+    sanic_app.blueprint(create_kf_blueprint(crypto, kf_ingest, collector))
+    sanic_app.blueprint(create_app_blueprint(crypto, app_ingest, collector))
+    return sanic_app
+
+
+async def post(app: Sanic[Any, Any], path: str, callback: SignedCallback) -> Any:
+    _, response = await app.asgi_client.post(path, params=callback.params, content=callback.body)
+    return response
+
+
+@pytest.mark.parametrize("path", ["/wecom/kf/callback", "/wecom/app/callback"])
+async def test_url_check_answers_the_decrypted_echo(app: Sanic[Any, Any], fake: FakeWeCom, path: str) -> None:
+    params = fake.url_check("1616140317555161061")
+    _, response = await app.asgi_client.get(path, params=params)
+    assert response.status == 200
+    assert response.text == "1616140317555161061"
+
+
+async def test_url_check_with_a_bad_signature_is_403(app: Sanic[Any, Any], fake: FakeWeCom) -> None:
+    params = {**fake.url_check("echo"), "msg_signature": "0" * 40}
+    _, response = await app.asgi_client.get("/wecom/kf/callback", params=params)
+    assert response.status == 403
+    assert response.json["error"]["code"] == "bad_signature"
+    assert "echo" not in response.text
+
+
+async def test_customer_message_is_delivered(
+    app: Sanic[Any, Any], fake: FakeWeCom, collector: Collector
+) -> None:
+    response = await post(app, "/wecom/kf/callback", fake.customer_says(OPEN_KFID, "wmAlice", "在吗"))
+    assert response.status == 200 and response.text == "success"
+    [msg] = await collector.wait_for(1)
+    assert (msg.channel, msg.channel_user_id, msg.text) == (Channel.WECOM_KF, "wmAlice", "在吗")
+
+
+async def test_bad_signature_is_403_and_nothing_is_processed(
+    app: Sanic[Any, Any], fake: FakeWeCom, collector: Collector
+) -> None:
+    callback = fake.customer_says(OPEN_KFID, "wmAlice", "hi")
+    forged = SignedCallback({**callback.params, "timestamp": "1"}, callback.body, callback.plaintext)
+    response = await post(app, "/wecom/kf/callback", forged)
+    assert response.status == 403
+    assert response.json == {
+        "error": {"code": "bad_signature", "message": "the message signature does not match"}
+    }
+    await asyncio.sleep(0.2)
+    assert fake.sync_requests == [] and collector.messages == []
+
+
+async def test_a_retried_callback_is_handled_once(
+    app: Sanic[Any, Any], fake: FakeWeCom, collector: Collector
+) -> None:
+    callback = fake.customer_says(OPEN_KFID, "wmBob", "refund?")
+    for _ in range(3):  # Tencent retries when it does not hear "success" in time
+        assert (await post(app, "/wecom/kf/callback", callback)).text == "success"
+    await collector.wait_for(1)
+    for _ in range(50):
+        if len(fake.sync_requests) >= 3:
+            break
+        await asyncio.sleep(0.05)
+    assert len(fake.sync_requests) == 3  # each retry synced ...
+    assert [m.text for m in collector.messages] == ["refund?"]  # ... but delivered once
+
+
+async def test_malformed_body_is_400(app: Sanic[Any, Any], fake: FakeWeCom) -> None:
+    callback = fake.customer_says(OPEN_KFID, "wmAlice", "hi")
+    response = await post(app, "/wecom/kf/callback", SignedCallback(callback.params, "<xml>", ""))
+    assert response.status == 400 and response.json["error"]["code"] == "invalid_xml"
+    _, response = await app.asgi_client.post("/wecom/kf/callback", content=callback.body)
+    assert response.status == 400 and response.json["error"]["code"] == "missing_msg_signature"
+
+
+async def test_app_text_message_is_delivered_once(
+    app: Sanic[Any, Any], fake: FakeWeCom, collector: Collector
+) -> None:
+    callback = fake.employee_says("zhangsan", "工单 42 进展？")
+    for _ in range(2):
+        assert (await post(app, "/wecom/app/callback", callback)).text == "success"
+    [msg] = await collector.wait_for(1)
+    await asyncio.sleep(0.2)
+    assert len(collector.messages) == 1
+    assert (msg.channel, msg.channel_user_id, msg.entry_point) == (Channel.WECOM_APP, "zhangsan", "1000002")

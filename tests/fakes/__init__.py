@@ -1,0 +1,1 @@
+"""Fakes of outside systems we cannot reach in tests; each speaks the real protocol."""

@@ -1,0 +1,75 @@
+"""The service app as tests/kefu/test_service_api.py builds it, plus the ticket and hours
+blueprints (added by calling their factories), staff accounts and a clock the test sets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sanic import Sanic
+from sanic_testing.testing import SanicASGITestClient
+
+from kefu.db.migrate import upgrade
+from kefu.outbound import Outbound
+from kefu.service import hours_routes, ticket_routes
+from kefu.service.app import create_app
+from kefu.service.deps import Deps, build_deps
+from kefu.settings import Settings
+from kefu.staff import add_user
+from kefu.types import Channel, OutboundMessage
+from tests.tickets.schedules import sh
+
+ROLES = ("agent", "supervisor", "editor", "admin")
+PASSWORD = "password123"
+
+
+@dataclass
+class Clock:
+    now: datetime = field(default_factory=lambda: sh(2025, 10, 13, 10))
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+class RecordingSender:
+    """A channel sender that keeps what it was asked to deliver (the vendor side is not under test)."""
+
+    def __init__(self) -> None:
+        self.sent: list[OutboundMessage] = []
+
+    async def send(self, message: OutboundMessage) -> None:
+        self.sent.append(message)
+
+
+def make_deps(tmp_path: Path, redis_url: str) -> Deps:
+    db_url = f"sqlite:///{tmp_path / 'kefu.db'}"
+    upgrade(db_url)
+    settings = Settings.from_env(
+        {"KEFU_SECRET_KEY": "test", "REDIS_URL": redis_url, "DATABASE_URL": db_url, "KEFU_VAR_DIR": str(tmp_path)}
+    )
+    return build_deps(settings)
+
+
+def make_app(deps: Deps, clock: Clock, sender: RecordingSender) -> Sanic[Any, Any]:
+    Sanic.test_mode = True
+    app = create_app(deps, name=f"kefu_tickets_{id(deps)}")
+    outbound = Outbound(deps.events, {Channel.WECOM_KF: sender})
+    app.blueprint(ticket_routes.create_blueprint(deps.staff_sessions, deps.sessions, outbound, clock=clock))
+    app.blueprint(hours_routes.create_blueprint(deps.staff_sessions, deps.sessions, clock=clock))
+    return app
+
+
+async def staff_tokens(deps: Deps, client: SanicASGITestClient) -> dict[str, tuple[int, dict[str, str]]]:
+    """One account per role: role -> (user id, Authorization header)."""
+    ids = {}
+    async with deps.sessions.begin() as session:
+        for role in ROLES:
+            ids[role] = (await add_user(session, f"{role}1", PASSWORD, role)).id
+    tokens = {}
+    for role in ROLES:
+        _, resp = await client.post("/api/auth/login", json={"username": f"{role}1", "password": PASSWORD})
+        assert resp.status == 200, resp.text
+        tokens[role] = (ids[role], {"authorization": f"Bearer {resp.json['token']}"})
+    return tokens

@@ -1,0 +1,509 @@
+// Customer chat widget of the Kefu service. Plain JS, no build step, no dependencies.
+// Every piece of user or server text goes into the page through textContent only.
+(function () {
+  "use strict";
+
+  var STRINGS = {
+    zh: {
+      title: "云栖优选 在线客服",
+      pageTitle: "云栖优选 · 在线客服",
+      welcome: "您好，我是云栖优选智能客服，请问有什么可以帮您？",
+      inputLabel: "输入您的问题",
+      placeholder: "输入您的问题，按 Enter 发送",
+      send: "发送",
+      toggle: "English",
+      toggleLabel: "Switch to English",
+      states: { bot: "机器人", queued: "排队中", agent: "人工客服", ticket: "已转工单", closed: "已结束" },
+      senders: { customer: "我：", bot: "机器人：", agent: "客服：", system: "系统消息：" },
+      choices: "请选择",
+      retrying: "网络不稳定，正在重新发送…",
+      networkFailed: "网络连接失败，消息未发出，已保留在输入框中，请稍后重试。",
+      serverFailed: "发送失败，消息已保留在输入框中，请稍后重试。",
+      tooLong: "消息不能超过 2000 个字符。",
+      expired: "之前的会话已失效，将为您开始新的会话。"
+    },
+    en: {
+      title: "Yunqi Select Support",
+      pageTitle: "Yunqi Select · Customer support",
+      welcome: "Hi, I'm the Yunqi Select assistant. How can I help you?",
+      inputLabel: "Type your question",
+      placeholder: "Type your question and press Enter",
+      send: "Send",
+      toggle: "中文",
+      toggleLabel: "切换到中文",
+      states: { bot: "Bot", queued: "In queue", agent: "Human agent", ticket: "Ticket created", closed: "Closed" },
+      senders: { customer: "You: ", bot: "Bot: ", agent: "Agent: ", system: "System: " },
+      choices: "Choose one",
+      retrying: "Connection is unstable, resending…",
+      networkFailed: "Network error: your message was not sent and is still in the input box. Please try again.",
+      serverFailed: "Sending failed: your message is still in the input box. Please try again.",
+      tooLong: "Messages can be at most 2000 characters.",
+      expired: "Your previous conversation has expired; a new one will start."
+    }
+  };
+
+  var API = "/api/web";
+  var KEYS = { visitor: "kefu.visitor_id", conversation: "kefu.conversation_id", lang: "kefu.lang" };
+  var ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
+  var SENDERS = ["customer", "bot", "agent", "system"];
+  var LIVE_STATES = ["queued", "agent"];
+  var MAX_TEXT = 2000;
+  var POLL_MS = 3000;
+  var REQUEST_TIMEOUT_MS = 30000;
+  var RETRY_DELAYS_MS = [1000, 2000, 4000, 8000];
+  var WS_RETRY_DELAYS_MS = [1000, 3000, 10000, 30000];
+
+  // ------------------------------------------------------------ small helpers
+  function store(key, value) {
+    try {
+      if (value === undefined) return window.localStorage.getItem(key);
+      if (value === null) window.localStorage.removeItem(key);
+      else window.localStorage.setItem(key, value);
+    } catch (e) { /* storage disabled: the widget still works for this page view */ }
+    return null;
+  }
+
+  function randomHex(bytes) {
+    var buf = new Uint8Array(bytes);
+    window.crypto.getRandomValues(buf);
+    return Array.prototype.map.call(buf, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+
+  function sleep(ms) { return new Promise(function (resolve) { setTimeout(resolve, ms); }); }
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) node.className = className;
+    if (text !== undefined && text !== null) node.textContent = String(text);
+    return node;
+  }
+
+  function visitorId() {
+    var id = store(KEYS.visitor);
+    if (!id || !ID_RE.test(id)) {
+      id = "v" + randomHex(16);
+      store(KEYS.visitor, id);
+    }
+    return id;
+  }
+
+  function initialLang() {
+    var saved = store(KEYS.lang);
+    if (saved === "zh" || saved === "en") return saved;
+    var nav = (navigator.languages && navigator.languages[0]) || navigator.language || "zh";
+    return /^zh/i.test(nav) ? "zh" : "en";
+  }
+
+  // An error the server explained, or a network failure worth retrying.
+  function ApiError(status, code, message, retryable) {
+    this.status = status;
+    this.code = code;
+    this.message = message;
+    this.retryable = retryable;
+  }
+
+  function request(method, url, body) {
+    var ctrl = new AbortController();
+    var timer = setTimeout(function () { ctrl.abort(); }, REQUEST_TIMEOUT_MS);
+    var init = { method: method, headers: { Accept: "application/json" }, signal: ctrl.signal, credentials: "same-origin" };
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(url, init).then(function (resp) {
+      return resp.text().then(function (raw) {
+        var data = null;
+        try { data = raw ? JSON.parse(raw) : null; } catch (e) { data = null; }
+        if (resp.ok && data) return data;
+        var err = (data && data.error) || {};
+        throw new ApiError(resp.status, String(err.code || "http_" + resp.status),
+          typeof err.message === "string" ? err.message : "", resp.status >= 500 || resp.status === 408);
+      });
+    }, function () {
+      throw new ApiError(0, "network", "", true);
+    }).finally(function () { clearTimeout(timer); });
+  }
+
+  // ------------------------------------------------------------ the widget
+  function Widget(root) {
+    this.root = root;
+    this.lang = initialLang();
+    this.visitor = visitorId();
+    this.conversation = null;
+    this.state = "bot";
+    this.lastId = 0;
+    this.seen = new Set();
+    this.pending = [];          // optimistic customer bubbles not yet confirmed by an id
+    this.outbox = Promise.resolve();
+    this.inFlight = 0;
+    this.pollTimer = null;
+    this.polling = false;
+    this.ws = null;
+    this.wsFailures = 0;
+    this.wsTimer = null;
+
+    this.list = root.querySelector("[data-testid=messages]");
+    this.scroller = root.querySelector("[data-testid=scroll]");
+    this.input = root.querySelector("[data-testid=input]");
+    this.sendButton = root.querySelector("[data-testid=send]");
+    this.badge = root.querySelector("[data-testid=state]");
+    this.toggle = root.querySelector("[data-testid=lang-toggle]");
+    this.notice = root.querySelector("[data-testid=error]");
+    this.typing = root.querySelector("[data-testid=typing]");
+    this.form = root.querySelector("[data-testid=composer]");
+  }
+
+  Widget.prototype.t = function (key) { return STRINGS[this.lang][key]; };
+
+  Widget.prototype.start = function () {
+    var self = this;
+    this.form.addEventListener("submit", function (ev) { ev.preventDefault(); self.submitInput(); });
+    this.input.addEventListener("keydown", function (ev) {
+      // Enter sends, Shift+Enter breaks the line; never send while an IME is composing (拼音).
+      if (ev.key === "Enter" && !ev.shiftKey && !ev.isComposing && ev.keyCode !== 229) {
+        ev.preventDefault();
+        self.submitInput();
+      }
+    });
+    this.input.addEventListener("input", function () { self.fitInput(); });
+    this.toggle.addEventListener("click", function () { self.setLang(self.lang === "zh" ? "en" : "zh"); });
+    this.applyLang();
+    this.setState("bot");
+    var saved = store(KEYS.conversation);
+    if (saved && ID_RE.test(saved)) this.resume(saved);
+  };
+
+  // ------------------------------------------------------------ language
+  Widget.prototype.setLang = function (lang) {
+    this.lang = lang;
+    store(KEYS.lang, lang);
+    this.applyLang();
+  };
+
+  Widget.prototype.applyLang = function () {
+    var self = this;
+    document.documentElement.lang = this.lang === "zh" ? "zh-CN" : "en";
+    document.title = this.t("pageTitle");
+    this.root.querySelectorAll("[data-i18n]").forEach(function (node) {
+      node.textContent = self.t(node.getAttribute("data-i18n"));
+    });
+    this.input.placeholder = this.t("placeholder");
+    this.toggle.textContent = this.t("toggle");
+    this.toggle.lang = this.lang === "zh" ? "en" : "zh-CN";
+    this.toggle.setAttribute("aria-label", this.t("toggleLabel"));
+    this.list.querySelectorAll(".kf-sr[data-sender]").forEach(function (node) {
+      node.textContent = self.t("senders")[node.getAttribute("data-sender")];
+    });
+    this.list.querySelectorAll(".kf-choices").forEach(function (node) {
+      node.setAttribute("aria-label", self.t("choices"));
+    });
+    this.setState(this.state);
+  };
+
+  // ------------------------------------------------------------ state badge, notices
+  Widget.prototype.setState = function (state) {
+    var labels = this.t("states");
+    var known = Object.prototype.hasOwnProperty.call(labels, state);
+    this.state = known ? state : this.state;
+    this.badge.textContent = labels[this.state];
+    this.badge.setAttribute("data-state", this.state);
+    this.updatePolling();
+  };
+
+  Widget.prototype.showError = function (text) {
+    this.notice.textContent = text;
+    this.notice.hidden = !text;
+  };
+
+  Widget.prototype.setBusy = function (delta) {
+    this.inFlight += delta;
+    this.typing.hidden = this.inFlight <= 0;
+    if (!this.typing.hidden) this.scrollDown();
+  };
+
+  // ------------------------------------------------------------ rendering
+  Widget.prototype.scrollDown = function () {
+    this.scroller.scrollTop = this.scroller.scrollHeight;
+  };
+
+  Widget.prototype.fitInput = function () {
+    this.input.style.height = "auto";
+    this.input.style.height = Math.min(this.input.scrollHeight, 160) + "px";
+  };
+
+  Widget.prototype.buildRow = function (sender, text) {
+    var row = el("li", "kf-row kf-row--" + sender);
+    var label = el("span", "kf-sr", this.t("senders")[sender]);
+    label.setAttribute("data-sender", sender);
+    var msg = el("div", "kf-msg kf-msg--" + sender);
+    msg.setAttribute("data-testid", "msg-" + sender);
+    msg.appendChild(el("p", "kf-text", text));
+    row.appendChild(label);
+    row.appendChild(msg);
+    return row;
+  };
+
+  Widget.prototype.addChoices = function (row, buttons) {
+    var self = this;
+    var group = el("div", "kf-choices");
+    group.setAttribute("role", "group");
+    group.setAttribute("aria-label", this.t("choices"));
+    buttons.forEach(function (b) {
+      if (!b || (typeof b.title !== "string" && typeof b.payload !== "string")) return;
+      var title = typeof b.title === "string" && b.title ? b.title : b.payload;
+      var payload = typeof b.payload === "string" && b.payload ? b.payload : title;
+      var btn = el("button", "kf-choice", title);
+      btn.type = "button";
+      btn.setAttribute("data-testid", "choice");
+      btn.addEventListener("click", function () {
+        group.querySelectorAll("button").forEach(function (other) { other.disabled = true; });
+        btn.classList.add("kf-choice--picked");
+        self.send(payload, title, function () {
+          group.querySelectorAll("button").forEach(function (other) { other.disabled = false; });
+          btn.classList.remove("kf-choice--picked");
+        });
+      });
+      group.appendChild(btn);
+    });
+    if (group.childNodes.length) row.querySelector(".kf-msg").appendChild(group);
+  };
+
+  // Once the customer has said something else, older reply buttons are stale.
+  Widget.prototype.retireChoices = function () {
+    this.list.querySelectorAll(".kf-choice").forEach(function (b) { b.disabled = true; });
+  };
+
+  Widget.prototype.markSeen = function (id) {
+    var n = Number(id);
+    if (!Number.isFinite(n)) return;
+    this.seen.add(n);
+    if (n > this.lastId) this.lastId = n;
+  };
+
+  // A message from the server (POST replies, poll, WebSocket); each id is shown once.
+  Widget.prototype.addServerMessage = function (m) {
+    if (!m || typeof m.text !== "string") return;
+    var id = Number(m.id);
+    if (Number.isFinite(id) && this.seen.has(id)) return;
+    var sender = SENDERS.indexOf(m.sender) >= 0 ? m.sender : (m.sender === undefined ? "bot" : null);
+    if (!sender) return;
+    if (sender === "customer") {
+      if (this.adoptPending(m.text, id)) return;
+      this.retireChoices();
+    }
+    if (Number.isFinite(id)) this.markSeen(id);
+    var row = this.buildRow(sender, m.text);
+    if (Number.isFinite(id)) row.setAttribute("data-id", String(id));
+    if (m.created_at) row.title = new Date(m.created_at).toLocaleString(this.lang === "zh" ? "zh-CN" : "en");
+    if (Array.isArray(m.buttons) && m.buttons.length) this.addChoices(row, m.buttons);
+    this.list.appendChild(row);
+    this.scrollDown();
+  };
+
+  // The server echoed a customer message we already show optimistically: give it the id.
+  Widget.prototype.adoptPending = function (text, id) {
+    for (var i = 0; i < this.pending.length; i++) {
+      var p = this.pending[i];
+      if (p.sent === text || p.shown === text) {
+        this.confirm(p, id);
+        return true;
+      }
+    }
+    return false;
+  };
+
+  Widget.prototype.confirm = function (item, id) {
+    var at = this.pending.indexOf(item);
+    if (at >= 0) this.pending.splice(at, 1);
+    item.row.classList.remove("kf-row--sending", "kf-row--failed");
+    if (Number.isFinite(id)) {
+      item.row.setAttribute("data-id", String(id));
+      this.markSeen(id);
+    }
+  };
+
+  // ------------------------------------------------------------ sending
+  Widget.prototype.submitInput = function () {
+    var text = this.input.value.trim();
+    if (!text) return;
+    if (text.length > MAX_TEXT) { this.showError(this.t("tooLong")); return; }
+    this.input.value = "";
+    this.fitInput();
+    this.send(text, text);
+    this.input.focus();
+  };
+
+  // `sent` goes to the server; `shown` is what the bubble says (a button's title for its payload).
+  Widget.prototype.send = function (sent, shown, onFail) {
+    var self = this;
+    this.retireChoices();
+    var row = this.buildRow("customer", shown);
+    row.classList.add("kf-row--sending");
+    this.list.appendChild(row);
+    this.scrollDown();
+    var item = { sent: sent, shown: shown, row: row, clientId: "c" + randomHex(12), onFail: onFail };
+    this.pending.push(item);
+    this.showError("");
+    this.outbox = this.outbox.then(function () { return self.deliver(item); });
+  };
+
+  Widget.prototype.deliver = function (item) {
+    var self = this;
+    var body = { visitor_id: this.visitor, text: item.sent, lang: this.lang, client_message_id: item.clientId };
+    this.setBusy(1);
+    return this.postWithRetry(body, 0).then(function (data) {
+      self.showError("");
+      self.accept(item, data);
+    }, function (err) {
+      self.fail(item, err);
+    }).finally(function () { self.setBusy(-1); });
+  };
+
+  Widget.prototype.postWithRetry = function (body, attempt) {
+    var self = this;
+    return request("POST", API + "/messages", body).catch(function (err) {
+      if (!(err instanceof ApiError) || !err.retryable || attempt >= RETRY_DELAYS_MS.length) throw err;
+      self.showError(self.t("retrying"));
+      return sleep(RETRY_DELAYS_MS[attempt]).then(function () { return self.postWithRetry(body, attempt + 1); });
+    });
+  };
+
+  Widget.prototype.accept = function (item, data) {
+    var self = this;
+    this.confirm(item, Number(data.message_id));
+    if (typeof data.conversation_id === "string" && ID_RE.test(data.conversation_id)) {
+      this.useConversation(data.conversation_id);
+    }
+    (Array.isArray(data.replies) ? data.replies : []).forEach(function (r) { self.addServerMessage(r); });
+    if (typeof data.state === "string") this.setState(data.state);
+  };
+
+  // Nothing typed is lost: the text goes back into the input box with the server's explanation.
+  Widget.prototype.fail = function (item, err) {
+    var at = this.pending.indexOf(item);
+    if (at >= 0) this.pending.splice(at, 1);
+    if (item.row.parentNode) item.row.parentNode.removeChild(item.row);
+    if (item.onFail) {
+      item.onFail();   // a reply button: make it clickable again
+    } else {
+      var current = this.input.value.trim();
+      this.input.value = current ? item.sent + "\n" + current : item.sent;
+      this.fitInput();
+    }
+    var explained = err instanceof ApiError && err.message && err.status >= 400;
+    this.showError(explained ? err.message
+      : (err instanceof ApiError && err.status === 0 ? this.t("networkFailed") : this.t("serverFailed")));
+  };
+
+  // ------------------------------------------------------------ conversation, polling, socket
+  Widget.prototype.useConversation = function (id) {
+    if (id === this.conversation) return;
+    this.conversation = id;
+    store(KEYS.conversation, id);
+    this.wsFailures = 0;
+    this.connect();
+  };
+
+  Widget.prototype.resume = function (id) {
+    var self = this;
+    this.conversation = id;
+    this.fetchMessages().then(function () { self.connect(); }, function () { /* handled in fetchMessages */ });
+  };
+
+  Widget.prototype.fetchMessages = function () {
+    var self = this;
+    var id = this.conversation;
+    if (!id) return Promise.resolve();
+    var url = API + "/conversations/" + encodeURIComponent(id) + "/messages?visitor_id=" +
+      encodeURIComponent(this.visitor) + "&after=" + encodeURIComponent(String(this.lastId));
+    return request("GET", url).then(function (data) {
+      if (id !== self.conversation) return;
+      (Array.isArray(data.messages) ? data.messages : []).forEach(function (m) { self.addServerMessage(m); });
+      if (typeof data.state === "string") self.setState(data.state);
+    }, function (err) {
+      if (id === self.conversation && err instanceof ApiError && err.status >= 400 && err.status < 500) {
+        self.forgetConversation();   // not ours any more, or gone: the next message starts afresh
+      }
+      throw err;
+    });
+  };
+
+  Widget.prototype.forgetConversation = function () {
+    this.conversation = null;
+    store(KEYS.conversation, null);
+    this.disconnect();
+    this.setState("bot");
+  };
+
+  Widget.prototype.updatePolling = function () {
+    var live = this.conversation && LIVE_STATES.indexOf(this.state) >= 0;
+    if (live && !this.pollTimer) this.schedulePoll(POLL_MS);
+    if (!live && this.pollTimer) { clearTimeout(this.pollTimer); this.pollTimer = null; }
+  };
+
+  Widget.prototype.schedulePoll = function (ms) {
+    var self = this;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    this.pollTimer = setTimeout(function () { self.poll(); }, ms);
+  };
+
+  Widget.prototype.poll = function () {
+    var self = this;
+    this.pollTimer = null;
+    if (this.polling) { this.schedulePoll(POLL_MS); return; }
+    this.polling = true;
+    this.fetchMessages().catch(function () { /* try again on the next tick */ }).finally(function () {
+      self.polling = false;
+      self.updatePolling();
+    });
+  };
+
+  Widget.prototype.connect = function () {
+    var self = this;
+    this.disconnect();
+    if (!this.conversation || !("WebSocket" in window)) return;
+    var scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    var url = scheme + "//" + location.host + API + "/ws?visitor_id=" + encodeURIComponent(this.visitor) +
+      "&conversation_id=" + encodeURIComponent(this.conversation);
+    var ws;
+    try { ws = new WebSocket(url); } catch (e) { return; }
+    var conversation = this.conversation;
+    this.ws = ws;
+    ws.onopen = function () { self.wsFailures = 0; };
+    ws.onmessage = function (ev) {
+      var data = null;
+      try { data = JSON.parse(ev.data); } catch (e) { return; }
+      if (!data || data.type !== "message" || conversation !== self.conversation) return;
+      self.addServerMessage(data.message);
+      // An agent or system message usually means the state changed (joined, closed): refresh it.
+      if (data.message && data.message.sender !== "customer") self.schedulePoll(0);
+    };
+    ws.onclose = function () {
+      if (self.ws !== ws) return;
+      self.ws = null;
+      // Polling carries on meanwhile; the socket comes back with growing pauses.
+      var delay = WS_RETRY_DELAYS_MS[Math.min(self.wsFailures, WS_RETRY_DELAYS_MS.length - 1)];
+      self.wsFailures += 1;
+      self.wsTimer = setTimeout(function () { self.wsTimer = null; self.connect(); }, delay);
+    };
+  };
+
+  Widget.prototype.disconnect = function () {
+    if (this.wsTimer) { clearTimeout(this.wsTimer); this.wsTimer = null; }
+    if (this.ws) {
+      var ws = this.ws;
+      this.ws = null;
+      try { ws.close(); } catch (e) { /* already closed */ }
+    }
+  };
+
+  function boot() {
+    var root = document.getElementById("kefu");
+    if (!root || !window.crypto || !window.crypto.getRandomValues) return;
+    var widget = new Widget(root);
+    widget.start();
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", boot);
+  else boot();
+}());
