@@ -81,18 +81,32 @@ def kefu_assign(client: aioredis.Redis) -> AssignFn:
 
 
 def naive_assign(client: aioredis.Redis) -> AssignFn:
-    """Read everything, choose in Python, write in MULTI under WATCH; retry when anything moved."""
+    """Read everything, choose in Python, write in MULTI under WATCH; retry when anything moved.
+
+    Correct but optimistic: it watches the queue, the group's membership and every candidate's
+    presence and load before reading them, so any concurrent change to those restarts it.
+    """
     policy = GroupPolicy()
 
     async def assign(group: str) -> bool:
         async with client.pipeline(transaction=True) as pipe:
             while True:
                 try:
-                    await pipe.watch(keys.queue(group), keys.cursor(group))
-                    head = await pipe.zrange(keys.queue(group), 0, 0)
+                    members = [str(m) for m in await client.smembers(keys.group_online(group))]
+                    head = await client.zrange(keys.queue(group), 0, 0)
                     if not head:
                         return False
-                    fields = await pipe.hgetall(keys.conversation(str(head[0])))
+                    conv_key = keys.conversation(str(head[0]))
+                    preferred = str(await client.hget(conv_key, "preferred_agent_id") or "")
+                    watched = [keys.agent(a) for a in {*members, preferred} if a]
+                    watched += [keys.load(a) for a in {*members, preferred} if a]
+                    await pipe.watch(
+                        keys.queue(group), keys.cursor(group), keys.group_online(group), *watched
+                    )
+                    if await pipe.zrange(keys.queue(group), 0, 0) != head:
+                        await pipe.unwatch()  # type: ignore[no-untyped-call]
+                        continue
+                    fields = await pipe.hgetall(conv_key)
                     entry = codec.decode({str(k): str(v) for k, v in fields.items()})
                     agents = await Presence(client).candidates(group, [entry.preferred_agent_id])
                     cursor = await pipe.get(keys.cursor(group))
@@ -100,7 +114,6 @@ def naive_assign(client: aioredis.Redis) -> AssignFn:
                     if ranking.best is None:
                         return False
                     agent_id = ranking.best
-                    await pipe.watch(keys.load(agent_id), keys.agent(agent_id))
                     pipe.multi()  # type: ignore[no-untyped-call]
                     pipe.zrem(keys.queue(group), entry.conversation_id)
                     pipe.sadd(keys.load(agent_id), entry.conversation_id)
@@ -121,12 +134,12 @@ def naive_assign(client: aioredis.Redis) -> AssignFn:
     return assign
 
 
-async def timed_drain(assign: AssignFn, count: int | None, offset: int) -> list[float]:
+async def timed_drain(assign: AssignFn, count: int, offset: int) -> list[float]:
     """Assign over the groups in turn; latency of each successful decision in ms."""
     latencies: list[float] = []
     empty: set[str] = set()
     i = offset
-    while len(empty) < len(GROUPS) and (count is None or len(latencies) < count):
+    while len(empty) < len(GROUPS) and len(latencies) < count:
         group = GROUPS[i % len(GROUPS)]
         i += 1
         if group in empty:
@@ -158,16 +171,18 @@ async def verify(client: aioredis.Redis, conversations: int, agents: int) -> dic
 
 
 async def assignment_run(
-    url: str, make: Callable[[aioredis.Redis], AssignFn], conversations: int, agents: int, solo: int
+    url: str, make: Callable[[aioredis.Redis], AssignFn], conversations: int, agents: int, decisions: int
 ) -> dict[str, Any]:
+    """``decisions`` with one assigner, then ``3 * decisions`` by 8 assigners on two clients."""
     one = aioredis.Redis.from_url(url, decode_responses=True)
     two = aioredis.Redis.from_url(url, decode_responses=True)
     try:
         await populate(one, conversations, agents)
-        single = await timed_drain(make(one), solo, 0)
+        single = await timed_drain(make(one), decisions, 0)
         assigners = [make(one if i % 2 else two) for i in range(8)]
         start = time.perf_counter()
-        parts = await asyncio.gather(*(timed_drain(a, None, i) for i, a in enumerate(assigners)))
+        share = 3 * decisions // len(assigners)
+        parts = await asyncio.gather(*(timed_drain(a, share, i) for i, a in enumerate(assigners)))
         wall = time.perf_counter() - start
         concurrent = [x for part in parts for x in part]
         return {
@@ -267,7 +282,7 @@ def main() -> None:
     )
     parser.add_argument("--conversations", type=int, default=5000)
     parser.add_argument("--agents", type=int, default=500)
-    parser.add_argument("--solo", type=int, default=500, help="decisions timed with one assigner first")
+    parser.add_argument("--solo", type=int, default=300, help="decisions with one assigner (then 3x by 8)")
     parser.add_argument("--rounds", type=int, default=1000, help="fan-out events")
     args = parser.parse_args()
     started = time.perf_counter()

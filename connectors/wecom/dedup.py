@@ -21,6 +21,13 @@ class MessageDedup:
         created = await self._client.set(keys.seen_message(self._scope, msgid), "1", nx=True, ex=self._ttl)
         return bool(created)
 
+    async def seen(self, msgid: str) -> bool:
+        """Whether the message was handled already (check only; ``mark`` records it)."""
+        return bool(await self._client.exists(keys.seen_message(self._scope, msgid)))
+
+    async def mark(self, msgid: str) -> None:
+        await self._client.set(keys.seen_message(self._scope, msgid), "1", ex=self._ttl)
+
     async def forget(self, msgid: str) -> None:
         """Let a message be handled again (after its handling failed)."""
         await self._client.delete(keys.seen_message(self._scope, msgid))

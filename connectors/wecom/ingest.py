@@ -8,6 +8,7 @@ while has_more. Customer text messages (origin 3) not seen before become ``Inbou
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from typing import Protocol
 
 import redis.asyncio as aioredis
@@ -66,25 +67,34 @@ class WeComKfIngest:
         self._lock_timeout = lock_timeout
         self._lock_wait = lock_wait
 
-    async def pull(self, event: KfEvent) -> list[InboundMessage]:
-        """Every new customer text message for ``event.open_kfid``, each at most once."""
+    async def pull(
+        self, event: KfEvent, handle: Callable[[InboundMessage], Awaitable[object]] | None = None
+    ) -> list[InboundMessage]:
+        """Every new customer text message for ``event.open_kfid``, each at most once.
+
+        With ``handle``, each message is handled before it is marked seen and before the cursor
+        moves past its page, so a crash or a failed handler loses nothing: the next callback
+        pulls it again (the switchboard itself is idempotent per message id).
+        """
         lock = self._redis.lock(
             keys.kf_sync_lock(event.open_kfid), timeout=self._lock_timeout, blocking_timeout=self._lock_wait
         )
         try:
             async with lock:
-                return await self._sync(event)
+                return await self._sync(event, handle)
         except LockError as exc:
             raise WeComUnavailable("timed out waiting for another sync of this kf account") from exc
 
-    async def _sync(self, event: KfEvent) -> list[InboundMessage]:
+    async def _sync(
+        self, event: KfEvent, handle: Callable[[InboundMessage], Awaitable[object]] | None
+    ) -> list[InboundMessage]:
         cursor_key = keys.kf_cursor(event.open_kfid)
         cursor = await self._redis.get(cursor_key) or ""
         cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
         found: list[InboundMessage] = []
         for _ in range(MAX_PAGES):
             page = await self._api.sync_msg(event.open_kfid, event.token, cursor, self._limit)
-            found.extend(await self._new_messages(page))
+            found.extend(await self._new_messages(page, handle))
             if page.next_cursor:
                 cursor = page.next_cursor
                 await self._redis.set(cursor_key, cursor)
@@ -95,11 +105,20 @@ class WeComKfIngest:
                 break
         return found
 
-    async def _new_messages(self, page: SyncPage) -> list[InboundMessage]:
+    async def _new_messages(
+        self, page: SyncPage, handle: Callable[[InboundMessage], Awaitable[object]] | None
+    ) -> list[InboundMessage]:
         found: list[InboundMessage] = []
         for msg in page.messages:
             inbound = kf_inbound(msg)
-            if inbound is not None and await self._dedup.first_time(msg.msgid):
+            if inbound is None:
+                continue
+            if handle is None:
+                if await self._dedup.first_time(msg.msgid):
+                    found.append(inbound)
+            elif not await self._dedup.seen(msg.msgid):
+                await handle(inbound)  # raises: not marked, cursor not moved
+                await self._dedup.mark(msg.msgid)
                 found.append(inbound)
         return found
 

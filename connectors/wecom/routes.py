@@ -71,11 +71,11 @@ async def deliver(messages: list[InboundMessage], on_inbound: OnInbound) -> None
 
 async def run_kf_sync(ingest: WeComKfIngest, on_inbound: OnInbound, event: KfEvent) -> None:
     try:
-        messages = await ingest.pull(event)
+        await ingest.pull(event, handle=on_inbound)
     except Exception:
-        log.exception("kf sync for %s failed", event.open_kfid)
-        return
-    await deliver(messages, on_inbound)
+        # Nothing after the failed message was marked or passed by the cursor: the next
+        # callback (WeCom retries, and every new customer message sends one) pulls it again.
+        log.exception("kf sync for %s stopped; it resumes on the next callback", event.open_kfid)
 
 
 async def run_app_message(ingest: WeComAppIngest, on_inbound: OnInbound, msg: AppTextMessage) -> None:

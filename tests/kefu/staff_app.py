@@ -4,6 +4,7 @@ blueprints (added by calling their factories), staff accounts and a clock the te
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cache
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,12 +13,13 @@ from sanic import Sanic
 from sanic_testing.testing import SanicASGITestClient
 
 from kefu.db.migrate import upgrade
+from kefu.db.models import User
 from kefu.outbound import Outbound
 from kefu.service import hours_routes, ticket_routes
 from kefu.service.app import create_app
 from kefu.service.deps import Deps, build_deps
 from kefu.settings import Settings
-from kefu.staff import add_user
+from kefu.passwords import hash_password
 from kefu.types import Channel, OutboundMessage
 from tests.tickets.schedules import sh
 
@@ -61,14 +63,25 @@ def make_app(deps: Deps, clock: Clock, sender: RecordingSender) -> Sanic[Any, An
     return app
 
 
-async def staff_tokens(deps: Deps, client: SanicASGITestClient) -> dict[str, tuple[int, dict[str, str]]]:
-    """One account per role: role -> (user id, Authorization header)."""
+@cache
+def password_hash() -> str:
+    """Hashed once per test process: scrypt is slow on purpose."""
+    return hash_password(PASSWORD)
+
+
+async def staff_tokens(
+    deps: Deps, client: SanicASGITestClient, roles: tuple[str, ...] = ROLES
+) -> dict[str, tuple[int, dict[str, str]]]:
+    """One account per role, logged in through the API: role -> (user id, Authorization header)."""
     ids = {}
     async with deps.sessions.begin() as session:
-        for role in ROLES:
-            ids[role] = (await add_user(session, f"{role}1", PASSWORD, role)).id
+        for role in roles:
+            user = User(username=f"{role}1", password_hash=password_hash(), role=role, skills=[])
+            session.add(user)
+            await session.flush()
+            ids[role] = user.id
     tokens = {}
-    for role in ROLES:
+    for role in roles:
         _, resp = await client.post("/api/auth/login", json={"username": f"{role}1", "password": PASSWORD})
         assert resp.status == 200, resp.text
         tokens[role] = (ids[role], {"authorization": f"Bearer {resp.json['token']}"})

@@ -212,13 +212,13 @@ async def test_patch_changes_and_lists(
 async def test_bad_input_gets_a_stable_4xx(
     deps: Deps,
     client: SanicASGITestClient,
-    staff: dict[str, tuple[int, Headers]],
     method: str,
     path: str,
     body: Any,
     status: int,
     code: str,
 ) -> None:
+    staff = await staff_tokens(deps, client, ("agent",))
     number = await new_ticket(deps, sh(2025, 10, 13, 10))
     url = f"/api/tickets{path}" if method == "get" else f"/api/tickets/{number}{path}"
     kwargs: dict[str, Any] = {} if body is None else {"json": body}

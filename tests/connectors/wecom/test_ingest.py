@@ -107,3 +107,27 @@ async def test_app_messages_are_deduplicated(redis_client: aioredis.Redis) -> No
     first = await ingest.accept(msg)
     assert first is not None and first.channel is Channel.WECOM_APP and first.channel_user_id == "zhangsan"
     assert await ingest.accept(msg) is None
+
+
+async def test_a_failed_handler_loses_nothing(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    for i in range(3):
+        callback = fake.customer_says(OPEN_KFID, "wmCarol", f"q{i}")
+    handled: list[str] = []
+
+    async def flaky(msg: object) -> None:
+        text = getattr(msg, "text", "")
+        if text == "q1" and "q1-failed" not in handled:
+            handled.append("q1-failed")
+            raise RuntimeError("process died while handling")
+        handled.append(text)
+
+    ingest = make_ingest(kf_api, redis_client, limit=10)
+    with pytest.raises(RuntimeError):
+        await ingest.pull(event_of(callback), handle=flaky)
+    assert handled == ["q0", "q1-failed"]
+    # The next callback resumes: q0 is not handled again, q1 and q2 are handled once.
+    again = await ingest.pull(event_of(fake.customer_says(OPEN_KFID, "wmCarol", "q3")), handle=flaky)
+    assert [m.text for m in again] == ["q1", "q2", "q3"]
+    assert handled == ["q0", "q1-failed", "q1", "q2", "q3"]
