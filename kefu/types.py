@@ -88,6 +88,7 @@ class OutboundMessage:
     text: str
     sender: Literal["bot", "agent", "system"] = "bot"
     message_id: str = ""
+    entry_point: str = ""  # e.g. the WeCom open_kfid the customer wrote to
 
 
 @dataclass(frozen=True)

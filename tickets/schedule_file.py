@@ -36,7 +36,7 @@ _KEYS = ("timezone", "weekly", "holidays", "makeup_day_hours", "overrides")
 CLOSED = "closed"
 
 
-class _Loader(yaml.SafeLoader):  # type: ignore[misc]  # PyYAML ships no type hints
+class _Loader(yaml.SafeLoader):  # PyYAML ships no type hints
     """Safe YAML that leaves dates as text, so a bad date is reported with its key, not as a crash."""
 
 

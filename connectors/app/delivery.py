@@ -27,7 +27,7 @@ import aiohttp
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
-from connectors.app import keys
+from connectors.app import keys, scripts
 from connectors.app.clients import AppClient
 from connectors.app.webhook import AppMessage, AttemptResult, Outcome, RetryPolicy, post, webhook_body
 from kefu.errors import NotFound
@@ -35,60 +35,6 @@ from kefu.errors import NotFound
 log = logging.getLogger(__name__)
 
 SENT_TTL_SECONDS = 7 * 24 * 3600
-
-# KEYS: sent marker, job, stream. ARGV: job id, ttl, then the job's field/value pairs.
-_ENQUEUE = """
-local existing = redis.call('GET', KEYS[1])
-if existing then return existing end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
-redis.call('HSET', KEYS[2], unpack(ARGV, 3))
-redis.call('XADD', KEYS[3], '*', 'job', ARGV[1])
-return ARGV[1]
-"""
-
-# KEYS: scheduled, stream. ARGV: now, how many.
-_PROMOTE = """
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, id in ipairs(due) do
-  redis.call('ZREM', KEYS[1], id)
-  redis.call('XADD', KEYS[2], '*', 'job', id)
-end
-return #due
-"""
-
-# KEYS: job. Counts the attempt before it is made, so a job that kills its worker still runs out.
-_BEGIN = """
-if redis.call('EXISTS', KEYS[1]) == 0 then return -1 end
-return redis.call('HINCRBY', KEYS[1], 'attempts', 1)
-"""
-
-# KEYS: stream, job, scheduled, dead. ARGV: group, entry id, job id, action, status, error, due, now.
-# Whoever acknowledges the entry first settles the job; a late duplicate worker changes nothing.
-_SETTLE = """
-if redis.call('XACK', KEYS[1], ARGV[1], ARGV[2]) == 0 then return 0 end
-redis.call('XDEL', KEYS[1], ARGV[2])
-if ARGV[4] == 'drop' then return 1 end
-if ARGV[4] == 'delivered' then redis.call('DEL', KEYS[2]) return 1 end
-if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], 'last_status', ARGV[5], 'last_error', ARGV[6])
-if ARGV[4] == 'retry' then
-  redis.call('ZADD', KEYS[3], ARGV[7], ARGV[3])
-else
-  redis.call('HSET', KEYS[2], 'dead_at', ARGV[8])
-  redis.call('LPUSH', KEYS[4], ARGV[3])
-end
-return 1
-"""
-
-# KEYS: dead, job, stream. ARGV: job id.
-_REDRIVE = """
-if redis.call('LREM', KEYS[1], 0, ARGV[1]) == 0 then return 0 end
-if redis.call('EXISTS', KEYS[2]) == 0 then return 0 end
-redis.call('HSET', KEYS[2], 'attempts', 0, 'dead_at', '')
-redis.call('HINCRBY', KEYS[2], 'redrives', 1)
-redis.call('XADD', KEYS[3], '*', 'job', ARGV[1])
-return 1
-"""
 
 
 def _str(value: bytes | str) -> str:
@@ -108,7 +54,7 @@ class AppSender:
         self._redis = redis
         self._clock = clock
         self._sent_ttl = sent_ttl
-        self._enqueue = redis.register_script(_ENQUEUE)
+        self._enqueue = redis.register_script(scripts.ENQUEUE)
 
     async def send(self, client: AppClient, user_id: str, conversation_id: str, message: AppMessage) -> str:
         """The delivery (job) id; the id of the queued job if this message was already queued."""
@@ -175,7 +121,7 @@ async def list_dead_letters(redis: aioredis.Redis, limit: int = 50) -> list[Dead
 
 async def redrive(redis: aioredis.Redis, job_id: str) -> None:
     """Queue a dead job again with a fresh attempt budget (same delivery id)."""
-    script = redis.register_script(_REDRIVE)
+    script = redis.register_script(scripts.REDRIVE)
     if not await script(keys=[keys.dead(), keys.job(job_id), keys.stream()], args=[job_id]):
         raise NotFound(f"no dead letter {job_id!r}", code="dead_letter_not_found")
 
@@ -220,15 +166,15 @@ class DeliveryWorker:
         self._stop = stop_event or asyncio.Event()
         self.consumer = consumer or f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._group_ready = False
-        self._promote = redis.register_script(_PROMOTE)
-        self._begin = redis.register_script(_BEGIN)
-        self._settle_script = redis.register_script(_SETTLE)
+        self._promote = redis.register_script(scripts.PROMOTE)
+        self._begin = redis.register_script(scripts.BEGIN)
+        self._settle_script = redis.register_script(scripts.SETTLE)
 
     def stop(self) -> None:
         self._stop.set()
 
     async def run(self) -> None:
-        """Loop until stopped; Redis outages are logged and waited out, never fatal."""
+        """Loop until stopped; Redis outages and surprises are logged and waited out, never fatal."""
         async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self._timeout)) as http:
             while not self._stop.is_set():
                 try:
@@ -236,6 +182,10 @@ class DeliveryWorker:
                 except RedisError as exc:
                     self._group_ready = False
                     log.warning("app delivery: redis error %s; retrying", exc)
+                    await self._pause()
+                except Exception:
+                    # Unsettled entries stay pending and are claimed again after claim_idle.
+                    log.exception("app delivery: unexpected error; retrying")
                     await self._pause()
         await self._leave()
 

@@ -7,7 +7,7 @@ from typing import Any
 from sanic import Sanic
 
 from connectors import web
-from kefu.service import auth_routes, errors, health, pages
+from kefu.service import auth_routes, errors, health, pages, wecom
 from kefu.service.deps import Deps
 
 
@@ -20,6 +20,11 @@ def create_app(deps: Deps, name: str = "kefu") -> Sanic[Any, Any]:
     app.blueprint(health.create_blueprint(deps.health_checks()))
     app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
     app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
+    channels = wecom.build(deps.settings.wecom, deps.redis, deps.http, deps.switchboard)
+    for blueprint in channels.blueprints:
+        app.blueprint(blueprint)
+    for channel, sender in channels.senders.items():
+        deps.outbound.register(channel, sender)
     app.blueprint(pages.create_blueprint())
 
     @app.after_server_stop

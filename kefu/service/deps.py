@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from kefu.auth import Sessions
 from kefu.botclient import RasaClient
 from kefu.db.engine import create_engine, session_factory
+from kefu.http import LazySession
 from kefu.knowledge_state import current_version
 from kefu.locks import RedisLocks
+from kefu.outbound import Outbound
 from kefu.queue_notice import NoticeOnlyHandoff
 from kefu.realtime import RedisEvents
 from kefu.settings import Settings
@@ -33,9 +35,12 @@ class Deps:
     switchboard: Switchboard
     transcripts: SqlTranscripts
     staff_sessions: Sessions
+    http: LazySession
+    outbound: Outbound
 
     async def close(self) -> None:
         await self.bot.close()
+        await self.http.close()
         await self.redis.aclose()
         await self.engine.dispose()
 
@@ -85,4 +90,6 @@ def build_deps(settings: Settings, handoff: HandoffSink | None = None) -> Deps:
         switchboard,
         SqlTranscripts(sessions),
         Sessions(client, sessions),
+        LazySession(),
+        Outbound(events),
     )

@@ -1,15 +1,73 @@
-"""One running system (real Redis, Rasa, action server, service) shared by the integration tests."""
+"""One running system (real Redis, Rasa, action server, service) shared by the integration tests,
+with WeCom pointed at the protocol-faithful fake of Tencent's API."""
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import threading
 from collections.abc import Iterator
 
 import pytest
+from aiohttp import web
 
+from tests.fakes.wecom_api import FakeWeCom, create_fake_wecom
+from tests.support.processes import free_port, wait_for_port
 from tests.support.stack import Stack, running_stack
+
+CORP_ID = "ww00integration0001"
+KF_SECRET = "kf-secret-integration"
+KF_TOKEN = "kfTokenIntegration"
+KF_AES_KEY = base64.b64encode(bytes(range(1, 33))).decode().rstrip("=")
+OPEN_KFID = "wkINTEGRATION01"
+
+
+class FakeWeComServer:
+    """The fake served on a loopback port from its own thread and event loop."""
+
+    def __init__(self) -> None:
+        self.fake: FakeWeCom = create_fake_wecom(CORP_ID, [KF_SECRET], KF_TOKEN, KF_AES_KEY)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._runner = web.AppRunner(self.fake.app)
+        self._loop.run_until_complete(self._runner.setup())
+        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+        self._loop.run_forever()
+
+    def __enter__(self) -> FakeWeComServer:
+        self._thread.start()
+        wait_for_port(self.port)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
 
 
 @pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[Stack]:
-    with running_stack(tmp_path_factory.mktemp("stack"), redis_url) as running:
+def wecom() -> Iterator[FakeWeComServer]:
+    with FakeWeComServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def stack(
+    tmp_path_factory: pytest.TempPathFactory, redis_url: str, wecom: FakeWeComServer
+) -> Iterator[Stack]:
+    extra = {
+        "WECOM_CORP_ID": CORP_ID,
+        "WECOM_KF_SECRET": KF_SECRET,
+        "WECOM_KF_TOKEN": KF_TOKEN,
+        "WECOM_KF_AES_KEY": KF_AES_KEY,
+        "WECOM_API_BASE": wecom.url,
+    }
+    with running_stack(tmp_path_factory.mktemp("stack"), redis_url, extra_env=extra) as running:
         yield running

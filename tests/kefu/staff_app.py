@@ -49,7 +49,12 @@ def make_deps(tmp_path: Path, redis_url: str) -> Deps:
     db_url = f"sqlite:///{tmp_path / 'kefu.db'}"
     upgrade(db_url)
     settings = Settings.from_env(
-        {"KEFU_SECRET_KEY": "test", "REDIS_URL": redis_url, "DATABASE_URL": db_url, "KEFU_VAR_DIR": str(tmp_path)}
+        {
+            "KEFU_SECRET_KEY": "test",
+            "REDIS_URL": redis_url,
+            "DATABASE_URL": db_url,
+            "KEFU_VAR_DIR": str(tmp_path),
+        }
     )
     return build_deps(settings)
 

@@ -44,23 +44,25 @@ async def client(deps: Deps, clock: Clock, sender: RecordingSender) -> SanicASGI
 
 @pytest.fixture
 async def staff(deps: Deps, client: SanicASGITestClient) -> dict[str, tuple[int, Headers]]:
-    return await staff_tokens(deps, client)
+    """An agent and a supervisor, logged in (the role test logs in every role itself)."""
+    return await staff_tokens(deps, client, ("agent", "supervisor"))
 
 
 def headers(staff: dict[str, tuple[int, Headers]], role: str) -> Headers:
     return staff[role][1]
 
 
-async def new_ticket(deps: Deps, at: datetime, user: str = "v1", channel: str = "web", text: str = "包裹丢了") -> str:
+async def new_ticket(
+    deps: Deps, at: datetime, user: str = "v1", channel: str = "web", text: str = "包裹丢了"
+) -> str:
     async with deps.sessions.begin() as session:
         conv = await conversation_with(session, user, text, channel=channel)
         view = await service.create_ticket_from_conversation(session, conv, now=at)
     return view.number
 
 
-async def test_roles_are_enforced(
-    deps: Deps, client: SanicASGITestClient, staff: dict[str, tuple[int, Headers]]
-) -> None:
+async def test_roles_are_enforced(deps: Deps, client: SanicASGITestClient) -> None:
+    staff = await staff_tokens(deps, client)
     number = await new_ticket(deps, sh(2025, 10, 13, 10))
     calls: list[tuple[str, str, Any]] = [
         ("get", "/api/tickets", None),
@@ -112,7 +114,10 @@ async def test_reply_reaches_the_web_customer_and_the_transcript(
     _, resp = await client.get(
         f"/api/web/conversations/{conversation_id}/messages", params={"visitor_id": "visitor-9"}
     )
-    assert [(m["sender"], m["text"]) for m in resp.json["messages"]] == [("customer", "包裹丢了"), ("agent", "已为您补发")]
+    assert [(m["sender"], m["text"]) for m in resp.json["messages"]] == [
+        ("customer", "包裹丢了"),
+        ("agent", "已为您补发"),
+    ]
     _, resp = await client.get(f"/api/tickets/{number}", headers=headers(staff, "agent"))
     reply = [e for e in resp.json["events"] if e["kind"] == "reply"]
     assert reply[0]["actor"] == "staff:agent1" and reply[0]["data"]["text"] == "已为您补发"
@@ -122,7 +127,9 @@ async def test_reply_goes_out_on_the_customers_own_channel(
     deps: Deps, client: SanicASGITestClient, staff: dict[str, tuple[int, Headers]], sender: RecordingSender
 ) -> None:
     number = await new_ticket(deps, sh(2025, 10, 13, 10), user="wm-external-1", channel="wecom_kf")
-    _, resp = await client.post(f"/api/tickets/{number}/replies", json={"text": "您好"}, headers=headers(staff, "supervisor"))
+    _, resp = await client.post(
+        f"/api/tickets/{number}/replies", json={"text": "您好"}, headers=headers(staff, "supervisor")
+    )
     assert resp.status == 201
     assert [(m.channel, m.channel_user_id, m.text, m.sender) for m in sender.sent] == [
         ("wecom_kf", "wm-external-1", "您好", "agent")
@@ -185,47 +192,38 @@ async def test_patch_changes_and_lists(
     assert "内部备注" not in [m["text"] for m in resp.json["transcript"]]
 
 
-@pytest.mark.parametrize(
-    ("method", "path", "body", "status", "code"),
-    [
-        ("patch", "", {"status": "archived"}, 422, "invalid_status"),
-        ("patch", "", {"priority": "asap"}, 422, "invalid_priority"),
-        ("patch", "", {"assignee": "alice"}, 422, "invalid_assignee"),
-        ("patch", "", {"assignee": True}, 422, "invalid_assignee"),
-        ("patch", "", {"assignee": 999}, 422, "invalid_assignee"),
-        ("patch", "", {"tags": "x"}, 422, "invalid_tags"),
-        ("patch", "", {"tags": ["x" * 40]}, 422, "invalid_tags"),
-        ("patch", "", {"subject": "x"}, 422, "unknown_field"),
-        ("patch", "", {}, 422, "empty_change"),
-        ("patch", "", [1], 422, "invalid_json"),
-        ("post", "/replies", {"text": ""}, 422, "invalid_text"),
-        ("post", "/replies", {"text": "x" * 4001}, 422, "text_too_long"),
-        ("post", "/notes", {}, 422, "invalid_text"),
-        ("get", "?status=x", None, 422, "invalid_status"),
-        ("get", "?page=0", None, 422, "invalid_page"),
-        ("get", "?page=abc", None, 422, "invalid_page"),
-        ("get", "?assignee=bob", None, 422, "invalid_assignee"),
-        ("get", "?group=Bad%20Group", None, 422, "invalid_group"),
-        ("get", "?q=" + "x" * 101, None, 422, "invalid_q"),
-    ],
-)
-async def test_bad_input_gets_a_stable_4xx(
-    deps: Deps,
-    client: SanicASGITestClient,
-    method: str,
-    path: str,
-    body: Any,
-    status: int,
-    code: str,
-) -> None:
+BAD_INPUT: list[tuple[str, str, Any, int, str]] = [
+    ("patch", "", {"status": "archived"}, 422, "invalid_status"),
+    ("patch", "", {"priority": "asap"}, 422, "invalid_priority"),
+    ("patch", "", {"assignee": "alice"}, 422, "invalid_assignee"),
+    ("patch", "", {"assignee": True}, 422, "invalid_assignee"),
+    ("patch", "", {"assignee": 999}, 422, "invalid_assignee"),
+    ("patch", "", {"tags": "x"}, 422, "invalid_tags"),
+    ("patch", "", {"tags": ["x" * 40]}, 422, "invalid_tags"),
+    ("patch", "", {"subject": "x"}, 422, "unknown_field"),
+    ("patch", "", {}, 422, "empty_change"),
+    ("patch", "", [1], 422, "invalid_json"),
+    ("post", "/replies", {"text": ""}, 422, "invalid_text"),
+    ("post", "/replies", {"text": "x" * 4001}, 422, "text_too_long"),
+    ("post", "/notes", {}, 422, "invalid_text"),
+    ("get", "?status=x", None, 422, "invalid_status"),
+    ("get", "?page=0", None, 422, "invalid_page"),
+    ("get", "?page=abc", None, 422, "invalid_page"),
+    ("get", "?assignee=bob", None, 422, "invalid_assignee"),
+    ("get", "?group=Bad%20Group", None, 422, "invalid_group"),
+    ("get", "?q=" + "x" * 101, None, 422, "invalid_q"),
+]
+
+
+async def test_bad_input_gets_a_stable_4xx(deps: Deps, client: SanicASGITestClient) -> None:
     staff = await staff_tokens(deps, client, ("agent",))
     number = await new_ticket(deps, sh(2025, 10, 13, 10))
-    url = f"/api/tickets{path}" if method == "get" else f"/api/tickets/{number}{path}"
-    kwargs: dict[str, Any] = {} if body is None else {"json": body}
-    _, resp = await getattr(client, method)(url, headers=headers(staff, "agent"), **kwargs)
-    assert resp.status == status, resp.text
-    assert resp.json["error"]["code"] == code
-    assert "Traceback" not in resp.text
+    for method, path, body, status, code in BAD_INPUT:
+        url = f"/api/tickets{path}" if method == "get" else f"/api/tickets/{number}{path}"
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        _, resp = await getattr(client, method)(url, headers=headers(staff, "agent"), **kwargs)
+        assert (resp.status, resp.json["error"]["code"]) == (status, code), (method, path, body)
+        assert "Traceback" not in resp.text
 
 
 async def test_unknown_closed_and_malformed_tickets(
@@ -243,6 +241,8 @@ async def test_unknown_closed_and_malformed_tickets(
     _, resp = await client.patch(f"/api/tickets/{number}", json={"status": "open"}, headers=agent)
     assert resp.status == 409 and resp.json["error"]["code"] == "ticket_closed"
     _, resp = await client.post(
-        f"/api/tickets/{number}/replies", content=b"{oops", headers={**agent, "content-type": "application/json"}
+        f"/api/tickets/{number}/replies",
+        content=b"{oops",
+        headers={**agent, "content-type": "application/json"},
     )
     assert resp.status == 422 and resp.json["error"]["code"] == "invalid_json"
