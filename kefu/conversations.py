@@ -36,9 +36,16 @@ async def resolve_customer(session: AsyncSession, channel: str, channel_user_id:
 
 
 async def current_conversation(
-    session: AsyncSession, *, channel: str, channel_user_id: str, entry_point: str, lang: str
+    session: AsyncSession,
+    *,
+    channel: str,
+    channel_user_id: str,
+    entry_point: str,
+    lang: str,
+    reopen: bool = True,
 ) -> Conversation:
-    """The identity's latest conversation; a closed one goes back to the bot (same thread)."""
+    """The identity's latest conversation; a closed one goes back to the bot (same thread)
+    unless ``reopen`` is false (the caller decides, e.g. after reading a CSAT rating)."""
     conv = await session.scalar(
         select(Conversation)
         .where(Conversation.channel == channel, Conversation.channel_user_id == channel_user_id)
@@ -58,7 +65,7 @@ async def current_conversation(
         )
         session.add(conv)
         await session.flush()
-    elif conv.state == ConversationState.CLOSED:
+    elif reopen and conv.state == ConversationState.CLOSED:
         await transition(session, conv, ConversationState.BOT, reason="customer_returned", actor="customer")
     conv.lang = lang
     return conv

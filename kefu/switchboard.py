@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kefu import conversations as repo
 from kefu.botclient import BotClient
-from kefu.db.models import Conversation, Message, UnansweredQuestion
+from kefu.db.models import Conversation, Customer, Message, UnansweredQuestion
 from kefu.errors import Unavailable
 from kefu.lang import detect_lang
 from kefu.texts import text_for
@@ -39,9 +39,19 @@ class LockFactory(Protocol):
 
 
 class HandoffSink(Protocol):
-    """Where handed-off conversations go (the queue). Returns notices for the customer."""
+    """Where handed-off conversations go (the queue and the agent desk)."""
 
-    async def request(self, handoff: HandoffRequest) -> list[str]: ...
+    async def request(self, handoff: HandoffRequest) -> list[str]:
+        """Queue it (inside the caller's transaction); returns notices for the customer."""
+
+    async def dispatch(self, conversation_id: str) -> None:
+        """After the commit: assign it if an agent can take it now."""
+
+    async def customer_message(self, conv: Conversation, message: Message) -> None:
+        """A customer wrote while queued or with an agent."""
+
+    async def take_rating(self, conv: Conversation, text: str) -> str | None:
+        """If the text rates a closed conversation, record it and return the thanks."""
 
 
 class EventPublisher(Protocol):
@@ -72,6 +82,7 @@ class Switchboard:
             conv, message = stored
             await self._events.message_added(conv.id, message)
             if conv.state != ConversationState.BOT:
+                await self._handoff.customer_message(conv, message)
                 return HandleResult(conv.id, message.id, conv.state, ())
             return await self._ask_bot(conv, message, lang, msg)
 
@@ -85,11 +96,19 @@ class Switchboard:
                 channel_user_id=msg.channel_user_id,
                 entry_point=msg.entry_point,
                 lang=lang,
+                reopen=False,
             )
             existing = await repo.find_client_message(session, conv.id, msg.channel_message_id)
             if existing is not None and existing.bot_status != "pending":
                 replies = await repo.replies_to(session, existing.id)
                 return HandleResult(conv.id, existing.id, conv.state, _views(replies), duplicate=True)
+            if conv.state == ConversationState.CLOSED:
+                rated = await self._take_rating(session, conv, msg)
+                if rated is not None:
+                    return rated
+                await repo.transition(
+                    session, conv, ConversationState.BOT, reason="customer_returned", actor="customer"
+                )
             message = existing or repo.add_message(
                 session,
                 conv.id,
@@ -102,6 +121,20 @@ class Switchboard:
             await session.flush()
             session.expunge(conv)
             return conv, message
+
+    async def _take_rating(
+        self, session: AsyncSession, conv: Conversation, msg: InboundMessage
+    ) -> HandleResult | None:
+        thanks = await self._handoff.take_rating(conv, msg.text)
+        if thanks is None:
+            return None
+        rating = repo.add_message(
+            session, conv.id, "customer", msg.text, client_message_id=msg.channel_message_id
+        )
+        await session.flush()
+        reply = repo.add_message(session, conv.id, "system", thanks, reply_to=rating.id)
+        await session.flush()
+        return HandleResult(conv.id, rating.id, conv.state, _views([reply]))
 
     async def _ask_bot(
         self, conv: Conversation, message: Message, lang: Lang, msg: InboundMessage
@@ -135,6 +168,10 @@ class Switchboard:
             state = conv.state
         for reply_message in stored:
             await self._events.message_added(conv.id, reply_message)
+        if handoff is not None:
+            await self._handoff.dispatch(conv.id)
+            async with self._sessions() as session:
+                state = (await repo.get_conversation(session, conv.id)).state
         return HandleResult(conv.id, message.id, state, _views(stored))
 
     async def _hand_off(
@@ -157,12 +194,17 @@ class Switchboard:
                     top_score=candidates[0].score if candidates else 0.0,
                 )
             )
+        customer = await session.get(Customer, conv.customer_id)
         request = HandoffRequest(
             conversation_id=conv.id,
             reason=_reason(reason),
             candidates=candidates,
             channel=Channel(conv.channel),
             lang=lang,
+            tier=customer.tier if customer else "normal",
+            topic=str(signal.get("topic", "")),
+            customer_id=conv.customer_id,
+            entry_point=conv.entry_point,
         )
         notices = await self._handoff.request(request)
         return [repo.add_message(session, conv.id, "system", text, reply_to=message.id) for text in notices]

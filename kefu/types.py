@@ -78,6 +78,8 @@ class HandoffRequest:
     lang: Lang = "zh"
     tier: str = "normal"
     topic: str = ""
+    customer_id: str = ""
+    entry_point: str = ""
 
 
 @dataclass(frozen=True)

@@ -30,10 +30,12 @@ def stored_pauses(ticket: Ticket) -> list[tuple[datetime, datetime]]:
     ]
 
 
-async def deadlines_for(session: AsyncSession, ticket: Ticket, now: datetime, table: SlaTable) -> Deadlines:
-    """Deadlines from the group's hours, the customer's tier and the pauses so far (running one to now)."""
+async def deadlines_for(
+    session: AsyncSession, ticket: Ticket, now: datetime, table: SlaTable, tier: str | None = None
+) -> Deadlines:
+    """Deadlines from the group's hours, the tier (default: the customer's) and the pauses so far."""
     hours = await load_group_hours(session, ticket.group)
-    tier = await store.customer_tier(session, ticket.customer_id)
+    tier = tier or await store.customer_tier(session, ticket.customer_id)
     pauses = pauses_as_of(stored_pauses(ticket), maybe_aware(ticket.pending_since), now)
     return compute_deadlines(
         table.policy_for(ticket.priority, tier), hours.schedule, aware(ticket.created_at), pauses
@@ -41,7 +43,13 @@ async def deadlines_for(session: AsyncSession, ticket: Ticket, now: datetime, ta
 
 
 async def refresh_deadlines(
-    session: AsyncSession, ticket: Ticket, now: datetime, table: SlaTable, *, record: bool = True
+    session: AsyncSession,
+    ticket: Ticket,
+    now: datetime,
+    table: SlaTable,
+    *,
+    record: bool = True,
+    tier: str | None = None,
 ) -> None:
     """Recompute and store both deadlines; a change is recorded as a "deadlines" event.
 
@@ -50,7 +58,7 @@ async def refresh_deadlines(
     """
     old = _deadline_texts(ticket)
     try:
-        deadlines = await deadlines_for(session, ticket, now, table)
+        deadlines = await deadlines_for(session, ticket, now, table, tier)
     except (HolidayDataMissing, BeyondHorizon) as exc:
         log.warning("ticket %s has no SLA deadlines: %s", ticket.number, exc)
         ticket.first_response_due = ticket.resolution_due = None

@@ -85,9 +85,9 @@ async def create_ticket_from_conversation(
 ) -> TicketView:
     """A new ticket holding the conversation; the subject defaults to the first customer message.
 
-    Deadlines use the group's hours (the default hours if it has none) and the customer's tier
-    (``tier`` only overrides what is recorded in the created event; recomputation reads the
-    customer's tier).
+    Deadlines use the group's hours (the default hours if it has none) and ``tier`` (default:
+    the customer's). Tickets have no tier column, so later recomputations (pause, priority)
+    read the customer's tier again.
     """
     level = parse_priority(priority)
     if group_problems(group):
@@ -110,7 +110,8 @@ async def create_ticket_from_conversation(
     session.add(ticket)
     await session.flush()
     await assign_number(session, ticket, now)
-    await refresh_deadlines(session, ticket, now, table, record=False)
+    tier = tier or await store.customer_tier(session, ticket.customer_id)
+    await refresh_deadlines(session, ticket, now, table, record=False, tier=tier)
     created = ticket_view(ticket)
     store.add_event(
         session,
@@ -120,7 +121,7 @@ async def create_ticket_from_conversation(
         {
             "priority": level,
             "group": group,
-            "tier": tier or await store.customer_tier(session, ticket.customer_id),
+            "tier": tier,
             "first_response_due": _iso(created.first_response_due),
             "resolution_due": _iso(created.resolution_due),
         },

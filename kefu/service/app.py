@@ -7,7 +7,7 @@ from typing import Any
 from sanic import Sanic
 
 from connectors import web
-from kefu.service import auth_routes, errors, health, pages, wecom
+from kefu.service import agent_routes, auth_routes, customer_routes, errors, health, pages, wecom
 from kefu.service.deps import Deps
 
 
@@ -20,6 +20,10 @@ def create_app(deps: Deps, name: str = "kefu") -> Sanic[Any, Any]:
     app.blueprint(health.create_blueprint(deps.health_checks()))
     app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
     app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
+    app.blueprint(
+        agent_routes.create_blueprint(deps.staff_sessions, deps.desk, deps.sessions, deps.suggester)
+    )
+    app.blueprint(customer_routes.create_blueprint(deps.desk, deps.transcripts))
     channels = wecom.build(deps.settings.wecom, deps.redis, deps.http, deps.switchboard)
     for blueprint in channels.blueprints:
         app.blueprint(blueprint)

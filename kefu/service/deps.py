@@ -10,17 +10,22 @@ import redis.asyncio as aioredis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from handoff.assigner import Assigner
+from handoff.events import HandoffEvents
+from handoff.presence import Presence
+from handoff.queue import HandoffQueue
 from kefu.auth import Sessions
 from kefu.botclient import RasaClient
 from kefu.db.engine import create_engine, session_factory
+from kefu.desk import Desk
 from kefu.http import LazySession
 from kefu.knowledge_state import current_version
 from kefu.locks import RedisLocks
 from kefu.outbound import Outbound
-from kefu.queue_notice import NoticeOnlyHandoff
 from kefu.realtime import RedisEvents
 from kefu.settings import Settings
-from kefu.switchboard import HandoffSink, Switchboard
+from kefu.suggest import Suggester
+from kefu.switchboard import Switchboard
 from kefu.transcripts import SqlTranscripts
 
 
@@ -37,6 +42,8 @@ class Deps:
     staff_sessions: Sessions
     http: LazySession
     outbound: Outbound
+    desk: Desk
+    suggester: Suggester
 
     async def close(self) -> None:
         await self.bot.close()
@@ -73,13 +80,19 @@ class Deps:
         return current_version(self.settings.knowledge_dir) is not None
 
 
-def build_deps(settings: Settings, handoff: HandoffSink | None = None) -> Deps:
+def build_deps(settings: Settings) -> Deps:
     client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     bot = RasaClient(settings.rasa_url, settings.bot_timeout)
     events = RedisEvents(client)
-    switchboard = Switchboard(sessions, bot, RedisLocks(client), handoff or NoticeOnlyHandoff(), events)
+    outbound = Outbound(events)
+    handoff_events = HandoffEvents(client)
+    queue = HandoffQueue(client, events=handoff_events)
+    presence = Presence(client)
+    assigner = Assigner(client, presence, queue, events=handoff_events)
+    desk = Desk(sessions, queue, presence, assigner, handoff_events, outbound)
+    switchboard = Switchboard(sessions, bot, RedisLocks(client), desk, events)
     return Deps(
         settings,
         client,
@@ -91,5 +104,7 @@ def build_deps(settings: Settings, handoff: HandoffSink | None = None) -> Deps:
         SqlTranscripts(sessions),
         Sessions(client, sessions),
         LazySession(),
-        Outbound(events),
+        outbound,
+        desk,
+        Suggester(sessions, settings.knowledge_dir),
     )

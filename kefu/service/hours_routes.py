@@ -84,9 +84,11 @@ def check_group(group: str) -> None:
 
 def invalid(problems: list[str]) -> HTTPResponse:
     noun = "problem" if len(problems) == 1 else "problems"
-    body = error_body("invalid_schedule", f"invalid business hours ({len(problems)} {noun})")
-    body["error"]["problems"] = problems  # type: ignore[assignment]
-    return json(body, status=422)
+    error: dict[str, Any] = {
+        **error_body("invalid_schedule", f"invalid business hours ({len(problems)} {noun})")["error"],
+        "problems": problems,
+    }
+    return json({"error": error}, status=422)
 
 
 def hours_json(hours: GroupHours, now: datetime) -> dict[str, Any]:

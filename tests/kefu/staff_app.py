@@ -4,8 +4,8 @@ blueprints (added by calling their factories), staff accounts and a clock the te
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cache
 from datetime import datetime
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +15,11 @@ from sanic_testing.testing import SanicASGITestClient
 from kefu.db.migrate import upgrade
 from kefu.db.models import User
 from kefu.outbound import Outbound
+from kefu.passwords import hash_password
 from kefu.service import hours_routes, ticket_routes
 from kefu.service.app import create_app
 from kefu.service.deps import Deps, build_deps
 from kefu.settings import Settings
-from kefu.passwords import hash_password
 from kefu.types import Channel, OutboundMessage
 from tests.tickets.schedules import sh
 

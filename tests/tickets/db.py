@@ -1,4 +1,4 @@
-"""Helpers for the SQL ticket tests: a customer's conversation with messages, as the switchboard stores them."""
+"""Helpers for the SQL ticket tests: a conversation with messages, as the switchboard stores them."""
 
 from __future__ import annotations
 

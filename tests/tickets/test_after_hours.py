@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
+from tests.tickets.schedules import SHANGHAI, office, sh
 from tickets.after_hours import decide
 from tickets.hours import add_business_time, next_change
 from tickets.schedule_file import schedule_from_dict
 from tickets.sla import promise_text
-from tests.tickets.schedules import SHANGHAI, office, sh
 
 
 def test_open_means_queue() -> None:

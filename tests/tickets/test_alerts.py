@@ -13,11 +13,11 @@ import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kefu.conversations import add_message
+from tests.tickets.db import conversation_with
+from tests.tickets.schedules import sh
 from tickets import keys, service
 from tickets.alerts import run_sla_sweeper, sweep_sla
 from tickets.model import Status, TicketChange
-from tests.tickets.db import conversation_with
-from tests.tickets.schedules import sh
 
 Sessions = async_sessionmaker[AsyncSession]
 WARN = timedelta(minutes=10)
@@ -53,10 +53,10 @@ async def drain(queue: asyncio.Queue[dict[str, Any]], expected: int) -> list[dic
     return items
 
 
-async def ticket(sessions: Sessions, user: str, created: object) -> str:
+async def ticket(sessions: Sessions, user: str, created: datetime) -> str:
     async with sessions.begin() as session:
         conv = await conversation_with(session, user, "帮帮我")
-        view = await service.create_ticket_from_conversation(session, conv, now=created, priority="urgent")  # type: ignore[arg-type]
+        view = await service.create_ticket_from_conversation(session, conv, now=created, priority="urgent")
     return view.number  # urgent: first response 30 min, resolution 4 h of open time
 
 
@@ -86,7 +86,9 @@ async def test_at_risk_then_breached_each_fire_once(
     ]
 
 
-async def test_answered_and_pending_tickets_are_quiet(sessions: Sessions, redis_client: aioredis.Redis) -> None:
+async def test_answered_and_pending_tickets_are_quiet(
+    sessions: Sessions, redis_client: aioredis.Redis
+) -> None:
     answered = await ticket(sessions, "b", sh(2025, 10, 13, 10))
     waiting = await ticket(sessions, "c", sh(2025, 10, 13, 10))
     async with sessions.begin() as session:
@@ -94,7 +96,11 @@ async def test_answered_and_pending_tickets_are_quiet(sessions: Sessions, redis_
             session, answered, "在的", actor="staff:a", now=sh(2025, 10, 13, 10, 10), sink=_Sink()
         )
         await service.update_ticket(
-            session, waiting, TicketChange(status=Status.PENDING), actor="staff:a", now=sh(2025, 10, 13, 10, 10)
+            session,
+            waiting,
+            TicketChange(status=Status.PENDING),
+            actor="staff:a",
+            now=sh(2025, 10, 13, 10, 10),
         )
     # 13:55: the answered ticket's resolution (14:00) is at risk; its first response is met.
     fired = await sweep_sla(sessions, redis_client, sh(2025, 10, 13, 13, 55), WARN)

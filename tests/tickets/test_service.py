@@ -12,14 +12,14 @@ from kefu.db.models import Message
 from kefu.errors import Conflict, NotFound, ValidationFailed
 from kefu.outbound import Outbound
 from kefu.staff import add_user
+from tests.tickets.db import conversation_with
+from tests.tickets.schedules import office, sh
 from tickets import service
 from tickets.group_hours import save_group_hours
 from tickets.hours import add_business_time
 from tickets.model import Status, TicketChange, TicketFilter
 from tickets.sla import DEFAULT_SLA_TABLE, Priority
 from tickets.store import get_ticket
-from tests.tickets.db import conversation_with
-from tests.tickets.schedules import office, sh
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -32,10 +32,10 @@ class NoEvents:
 SINK = Outbound(NoEvents())
 
 
-async def new_ticket(sessions: Sessions, user: str, at: object, **kwargs: object) -> str:
+async def new_ticket(sessions: Sessions, user: str, at: datetime) -> str:
     async with sessions.begin() as session:
         conv = await conversation_with(session, user, "我的快递三天没动了", "还在吗")
-        view = await service.create_ticket_from_conversation(session, conv, now=at, **kwargs)  # type: ignore[arg-type]
+        view = await service.create_ticket_from_conversation(session, conv, now=at)
     return view.number
 
 
@@ -64,7 +64,9 @@ async def test_group_hours_and_tier_choose_the_deadline(sessions: Sessions) -> N
             session, conv, now=sh(2025, 10, 10, 17, 30), group="billing", priority="high"
         )
     # S tier, high: 30 min first response; office closes 18:00 Fri, Sat Oct 11 is a 调休 workday.
-    assert view.first_response_due == add_business_time(office(), sh(2025, 10, 10, 17, 30), timedelta(minutes=30))
+    assert view.first_response_due == add_business_time(
+        office(), sh(2025, 10, 10, 17, 30), timedelta(minutes=30)
+    )
     assert view.first_response_due == sh(2025, 10, 10, 18)
     policy = DEFAULT_SLA_TABLE.policy_for("high", "S")
     assert view.resolution_due == add_business_time(office(), sh(2025, 10, 10, 17, 30), policy.resolution)
@@ -90,7 +92,9 @@ async def test_each_change_is_recorded_with_old_and_new(sessions: Sessions) -> N
             assignee_set=True,
             tags=("物流", "延误", "物流"),
         )
-        view = await service.update_ticket(session, number, change, actor="staff:bob", now=sh(2025, 10, 13, 10, 5))
+        view = await service.update_ticket(
+            session, number, change, actor="staff:bob", now=sh(2025, 10, 13, 10, 5)
+        )
     assert view.priority == "urgent" and view.assignee_id == agent.id and view.tags == ("物流", "延误")
     assert view.first_response_due == sh(2025, 10, 13, 10, 30)  # urgent: 30 min from creation
     assert old_due is not None
@@ -119,16 +123,24 @@ async def test_invalid_changes_are_refused(sessions: Sessions) -> None:
             await service.update_ticket(session, number, change, actor="x", now=sh(2025, 10, 13, 11))
     assert bad_assignee.value.code == "invalid_assignee"
     async with sessions.begin() as session:
-        await service.update_ticket(session, number, TicketChange(status=Status.SOLVED), actor="x", now=sh(2025, 10, 13, 11))
+        await service.update_ticket(
+            session, number, TicketChange(status=Status.SOLVED), actor="x", now=sh(2025, 10, 13, 11)
+        )
     with pytest.raises(Conflict) as bad_move:
         async with sessions.begin() as session:
-            await service.update_ticket(session, number, TicketChange(status=Status.PENDING), actor="x", now=sh(2025, 10, 13, 12))
+            await service.update_ticket(
+                session, number, TicketChange(status=Status.PENDING), actor="x", now=sh(2025, 10, 13, 12)
+            )
     assert bad_move.value.code == "invalid_transition"
     async with sessions.begin() as session:
-        await service.update_ticket(session, number, TicketChange(status=Status.CLOSED), actor="x", now=sh(2025, 10, 13, 12))
+        await service.update_ticket(
+            session, number, TicketChange(status=Status.CLOSED), actor="x", now=sh(2025, 10, 13, 12)
+        )
     with pytest.raises(Conflict) as closed:
         async with sessions.begin() as session:
-            await service.update_ticket(session, number, TicketChange(tags=("a",)), actor="x", now=sh(2025, 10, 13, 13))
+            await service.update_ticket(
+                session, number, TicketChange(tags=("a",)), actor="x", now=sh(2025, 10, 13, 13)
+            )
     assert closed.value.code == "ticket_closed"
     with pytest.raises(NotFound):
         async with sessions() as session:
@@ -139,11 +151,15 @@ async def test_pending_pauses_both_clocks_until_the_customer_answers(sessions: S
     number = await new_ticket(sessions, "u4", sh(2025, 10, 13, 10))  # due 14:00 / next day 14:00
     async with sessions.begin() as session:
         pending = TicketChange(status=Status.PENDING)
-        view = await service.update_ticket(session, number, pending, actor="staff:a", now=sh(2025, 10, 13, 10, 30))
+        view = await service.update_ticket(
+            session, number, pending, actor="staff:a", now=sh(2025, 10, 13, 10, 30)
+        )
     assert view.status == Status.PENDING and view.pending_since == sh(2025, 10, 13, 10, 30)
     assert view.first_response_due == sh(2025, 10, 13, 14)
     async with sessions.begin() as session:
-        reopened = await service.on_customer_message(session, view.conversation_id, "补充一下", now=sh(2025, 10, 13, 12, 30))
+        reopened = await service.on_customer_message(
+            session, view.conversation_id, "补充一下", now=sh(2025, 10, 13, 12, 30)
+        )
     assert reopened is not None and reopened.status == Status.OPEN and reopened.pending_since is None
     assert reopened.first_response_due == sh(2025, 10, 13, 16)  # two paused hours added
     assert reopened.resolution_due == sh(2025, 10, 14, 16)  # 16 h: 11 h on the 13th, 5 h on the 14th
@@ -164,19 +180,25 @@ async def test_customer_message_leaves_other_tickets_alone(sessions: Sessions) -
         opened = await service.on_customer_message(session, conv.id, "more", now=sh(2025, 10, 13, 10, 1))
     assert opened is not None and opened.status == Status.NEW
     async with sessions.begin() as session:
-        await service.update_ticket(session, view.number, TicketChange(status=Status.CLOSED), actor="a", now=sh(2025, 10, 13, 11))
+        await service.update_ticket(
+            session, view.number, TicketChange(status=Status.CLOSED), actor="a", now=sh(2025, 10, 13, 11)
+        )
         assert await service.on_customer_message(session, conv.id, "again", now=sh(2025, 10, 13, 12)) is None
 
 
 async def test_reply_goes_into_the_conversation_and_stamps_the_first_response(sessions: Sessions) -> None:
     number = await new_ticket(sessions, "u6", sh(2025, 10, 13, 10))
     async with sessions.begin() as session:
-        result = await service.reply(session, number, "已为您催件", actor="staff:alice", now=sh(2025, 10, 13, 10, 20), sink=SINK)
+        result = await service.reply(
+            session, number, "已为您催件", actor="staff:alice", now=sh(2025, 10, 13, 10, 20), sink=SINK
+        )
     assert result.ticket.status == Status.OPEN
     assert result.ticket.first_responded_at == sh(2025, 10, 13, 10, 20)
     assert result.message.sender == "agent" and result.message.conversation_id == result.conversation.id
     async with sessions.begin() as session:
-        await service.reply(session, number, "快递已出发", actor="staff:alice", now=sh(2025, 10, 13, 11), sink=SINK)
+        await service.reply(
+            session, number, "快递已出发", actor="staff:alice", now=sh(2025, 10, 13, 11), sink=SINK
+        )
     async with sessions() as session:
         detail = await service.ticket_detail(session, number, now=sh(2025, 10, 13, 11))
         transcript = await conversations.messages_after(session, detail.ticket.conversation_id, 0)
@@ -191,7 +213,9 @@ async def test_reply_goes_into_the_conversation_and_stamps_the_first_response(se
 async def test_notes_stay_internal(sessions: Sessions) -> None:
     number = await new_ticket(sessions, "u7", sh(2025, 10, 13, 10))
     async with sessions.begin() as session:
-        await service.add_note(session, number, "客户很着急", actor="staff:alice", now=sh(2025, 10, 13, 10, 1))
+        await service.add_note(
+            session, number, "客户很着急", actor="staff:alice", now=sh(2025, 10, 13, 10, 1)
+        )
     async with sessions() as session:
         detail = await service.ticket_detail(session, number, now=sh(2025, 10, 13, 10, 2))
     assert [(e.kind, e.data) for e in detail.events][-1] == ("note", {"text": "客户很着急"})
@@ -208,7 +232,9 @@ async def test_customer_asks_after_their_latest_open_ticket(sessions: Sessions) 
     assert summary is not None and summary.number == first and summary.status == Status.NEW
     assert summary.first_response_due == sh(2025, 10, 13, 14)
     async with sessions.begin() as session:
-        await service.update_ticket(session, first, TicketChange(status=Status.CLOSED), actor="a", now=sh(2025, 10, 13, 11))
+        await service.update_ticket(
+            session, first, TicketChange(status=Status.CLOSED), actor="a", now=sh(2025, 10, 13, 11)
+        )
     async with sessions() as session:
         assert await service.ticket_status_for_customer(session, customer_id) is None
 
@@ -227,11 +253,17 @@ async def test_list_filters_searches_and_pages(sessions: Sessions) -> None:
         assert [t.number for t in found.tickets] == [numbers[2], numbers[0]]
         percent = await service.list_tickets(session, TicketFilter(text="%"), now=sh(2025, 10, 13, 11))
         assert [t.number for t in percent.tickets] == [numbers[0]]
-        high = await service.list_tickets(session, TicketFilter(priority=Priority.HIGH), now=sh(2025, 10, 13, 11))
+        high = await service.list_tickets(
+            session, TicketFilter(priority=Priority.HIGH), now=sh(2025, 10, 13, 11)
+        )
         assert {t.number for t in high.tickets} == {numbers[1], numbers[3]}
-        page2 = await service.list_tickets(session, TicketFilter(page=2, page_size=3), now=sh(2025, 10, 13, 11))
+        page2 = await service.list_tickets(
+            session, TicketFilter(page=2, page_size=3), now=sh(2025, 10, 13, 11)
+        )
         assert page2.total == 4 and [t.number for t in page2.tickets] == [numbers[0]]
-        by_number = await service.list_tickets(session, TicketFilter(text=numbers[3]), now=sh(2025, 10, 13, 11))
+        by_number = await service.list_tickets(
+            session, TicketFilter(text=numbers[3]), now=sh(2025, 10, 13, 11)
+        )
         assert [t.number for t in by_number.tickets] == [numbers[3]]
 
 
@@ -246,3 +278,15 @@ async def test_a_deadline_beyond_the_holiday_data_leaves_the_ticket_without_one(
     assert [e.kind for e in detail.events] == ["sla_unavailable", "created"]
     assert detail.events[0].data["code"] == "holiday_data_missing"
     assert detail.ticket.sla is None
+
+
+async def test_the_tier_given_at_creation_sets_the_deadlines(sessions: Sessions) -> None:
+    async with sessions.begin() as session:
+        conv = await conversation_with(session, "tier-a", "hello")  # a normal-tier customer
+        view = await service.create_ticket_from_conversation(
+            session, conv, now=sh(2025, 10, 13, 10), tier="A"
+        )
+    assert view.first_response_due == sh(2025, 10, 13, 12)  # normal priority, tier A: 2 h
+    async with sessions() as session:
+        detail = await service.ticket_detail(session, view.number, now=sh(2025, 10, 13, 10))
+    assert detail.events[0].data["tier"] == "A"

@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kefu.db.engine import create_engine, session_factory
 from kefu.db.migrate import upgrade
 from kefu.db.models import Ticket
+from tests.tickets.db import conversation_with
+from tests.tickets.schedules import office, sh
 from tickets import service, store
 from tickets.group_hours import DEFAULT_SCHEDULE, load_group_hours, save_group_hours
 from tickets.model import Status, TicketChange
 from tickets.numbers import day_prefix, format_number, next_sequence
 from tickets.schedule_file import schedule_from_dict
-from tests.tickets.db import conversation_with
-from tests.tickets.schedules import office, sh
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -122,7 +122,14 @@ async def test_tickets_due_and_recorded_alerts(db: Sessions) -> None:
         assert [t.number for t in due] == [early.number]  # the pending one's clock stands still
         assert await store.alerts_recorded(session, [t.id for t in due]) == set()
         ticket = due[0]
-        store.add_event(session, ticket, store.SLA_ALERT, "system", {"target": "first_response", "level": "at_risk"}, sh(2025, 10, 13, 13, 40))
+        store.add_event(
+            session,
+            ticket,
+            store.SLA_ALERT,
+            "system",
+            {"target": "first_response", "level": "at_risk"},
+            sh(2025, 10, 13, 13, 40),
+        )
         await session.flush()
         assert await store.alerts_recorded(session, [ticket.id]) == {(ticket.id, "first_response", "at_risk")}
 
