@@ -6,6 +6,7 @@ rasa_sdk pickles the executor into each Sanic worker, so nothing may be loaded a
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 from typing import Any
@@ -16,6 +17,8 @@ from kefu.types import Lang
 from knowledge.config import IndexConfig
 from knowledge.live import LiveIndex
 from knowledge.types import SearchResult
+
+log = logging.getLogger(__name__)
 
 
 class LazyLiveIndex:
@@ -30,6 +33,21 @@ class LazyLiveIndex:
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__init__(state["_root"], state["_config"])  # type: ignore[misc]
+        self.warm_up()  # unpickled inside a Sanic worker: load there, before the first customer
+
+    def warm_up(self) -> threading.Thread:
+        """Load the index and its encoders in the background, so the first real question does not
+        wait for model loading (which can take longer than Rasa is willing to wait)."""
+
+        def load() -> None:
+            try:
+                self.search("你好", None, 1)
+            except KnowledgeUnavailable:
+                log.warning("knowledge warm-up: no index yet; it loads on the first search")
+
+        thread = threading.Thread(target=load, name="knowledge-warm-up", daemon=True)
+        thread.start()
+        return thread
 
     def search(self, text: str, lang: Lang | None = None, k: int = 5) -> SearchResult:
         try:

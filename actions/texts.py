@@ -74,6 +74,8 @@ TEXTS: dict[str, dict[Lang, str]] = {
 # Order states as the demo order table stores them; unknown states are shown as stored.
 ORDER_STATES: dict[str, dict[Lang, str]] = {
     "pending": {"zh": "待付款", "en": "awaiting payment"},
+    "pending_payment": {"zh": "待付款", "en": "awaiting payment"},
+    "refunding": {"zh": "退款处理中", "en": "refund in progress"},
     "paid": {"zh": "已付款，待发货", "en": "paid, waiting to ship"},
     "processing": {"zh": "处理中", "en": "being prepared"},
     "shipped": {"zh": "已发货", "en": "shipped"},

@@ -27,10 +27,10 @@ from typing import Any
 import numpy as np
 
 from knowledge.config import IndexConfig
-from knowledge.encoders import get_encoder
+from knowledge.encoders import forget_vectors, get_encoder
 from knowledge.fusion import DecisionRule
 from knowledge.importer import dump_file, parse_file
-from knowledge.index import build_index, load_index
+from knowledge.index import KnowledgeIndex, build_index, load_index
 from knowledge.normalise import normalise
 from knowledge.types import FaqEntry
 
@@ -99,9 +99,10 @@ def load_banking(quick: bool) -> BenchSet:
         with (folder / name).open(encoding="utf-8") as handle:
             return [(r["text"], r["category"]) for r in csv.DictReader(handle)]
 
-    train = _per_intent(rows("train.csv"), 30 if quick else None)
+    # 10k training texts would dominate the run: 60 per intent (30 quick) and 1,000 test (500 quick)
+    train = _per_intent(rows("train.csv"), 30 if quick else 60)
     entries = [_entry(intent, texts) for intent, texts in sorted(train.items())]
-    test: list[Query] = [(t, c) for t, c in _sample(rows("test.csv"), 500 if quick else None)]
+    test: list[Query] = [(t, c) for t, c in _sample(rows("test.csv"), 500 if quick else 1000)]
     return BenchSet("banking77", entries, [], test, "test (top-1)")
 
 
@@ -116,6 +117,7 @@ class Ranked:
 
 
 def outcome(r: Ranked, rule: DecisionRule) -> str:
+    """A clarify is correct when the gold entry is one of the two offered (the customer picks it)."""
     decision = rule.decide(np.array(r.scores))
     if decision == "decline":
         return "declined"
@@ -124,29 +126,36 @@ def outcome(r: Ranked, rule: DecisionRule) -> str:
     return "correct" if r.gold is not None and r.keys[0] == r.gold else "wrong"
 
 
+def _rates(outcomes: list[str], prefix: str) -> dict[str, float]:
+    n = max(len(outcomes), 1)
+    good = outcomes.count("correct") + outcomes.count("clarified")
+    return {
+        f"{prefix}_correct": good / n,  # includes correct clarifies
+        f"{prefix}_clarified": outcomes.count("clarified") / n,  # reported separately as well
+        f"{prefix}_declined": outcomes.count("declined") / n,
+        f"{prefix}_wrong": outcomes.count("wrong") / n,
+    }
+
+
 def figures(ranked: list[Ranked], rule: DecisionRule) -> dict[str, float]:
     ins = [outcome(r, rule) for r in ranked if r.gold is not None]
     oos = [outcome(r, rule) for r in ranked if r.gold is None]
-    every = ins + oos
-    out = {f"in_{k}": ins.count(k) / max(len(ins), 1) for k in ("correct", "clarified", "declined", "wrong")}
+    out = _rates(ins, "in") | _rates(ins + oos, "all")
     out |= {
         "oos_declined": oos.count("declined") / max(len(oos), 1),
         "oos_wrong": (len(oos) - oos.count("declined")) / max(len(oos), 1) if oos else 0.0,
-    }
-    out |= {
-        f"all_{k}": every.count(k) / max(len(every), 1) for k in ("correct", "clarified", "declined", "wrong")
     }
     out["top1"] = sum(r.keys[0] == r.gold for r in ranked if r.gold) / max(len(ins), 1)
     return out
 
 
 def choose_threshold(ranked: list[Ranked], margin: float, floor: float) -> float:
-    """Most in-scope answers (clarify counts half) with >= 80 % OOS declined and <= 5 % wrong;
+    """Most in-scope correct (a correct clarify counts) with >= 80 % OOS declined and <= 5 % wrong;
     if nothing meets both, the best correct - 3 * wrong among those declining >= 80 % OOS."""
     best, best_score, fallback, fallback_score = None, -1e9, 0.5, -1e9
     for t in THRESHOLDS:
         f = figures(ranked, DecisionRule(float(t), margin, floor))
-        score = f["in_correct"] + 0.5 * f["in_clarified"]
+        score = f["in_correct"]
         if f["oos_declined"] >= 0.8 and f["all_wrong"] <= 0.05 and score > best_score:
             best, best_score = float(t), score
         loose = score - 3 * f["all_wrong"] - (0 if f["oos_declined"] >= 0.8 else 1)
@@ -171,6 +180,7 @@ def run_kefu(bench: BenchSet, config: IndexConfig, work: Path) -> dict[str, Any]
         for text, result in zip(texts, index.search_many(texts, k=2), strict=True):
             found[text] = (tuple(c.key for c in result.candidates), tuple(c.score for c in result.candidates))
     ms = (time.perf_counter() - start) * 1000 / max(len(queries), 1)
+    single = single_latency(index, [t for t, _ in queries])
 
     def ranked(split: list[Query]) -> list[Ranked]:
         return [Ranked(g, *found[t]) for t, g in split]
@@ -185,10 +195,24 @@ def run_kefu(bench: BenchSet, config: IndexConfig, work: Path) -> dict[str, Any]
         "at_tuned": figures(report, DecisionRule(tuned, margin, floor)),
         "at_tuned_no_clarify": figures(report, DecisionRule(tuned, 0.0, 1.0)),
         "ms_per_query": ms,
+        "single_search_ms": single,
         "build_s": build_s,
         "entries": len(entries),
         "encoders": manifest.encoders,
     }
+
+
+def single_latency(index: KnowledgeIndex, texts: list[str], n: int = 40) -> dict[str, float]:
+    """``search`` one question at a time (the live action path), on questions not seen before."""
+    sample = _sample(texts, n, seed=2)
+    for encoder in index.manifest.encoders:
+        get_encoder(encoder).forget(normalise(t) for t in sample)
+    times = []
+    for text in sample:
+        start = time.perf_counter()
+        index.search(text)
+        times.append((time.perf_counter() - start) * 1000)
+    return {"p50": float(np.percentile(times, 50)), "p95": float(np.percentile(times, 95))}
 
 
 def run_baseline(bench: BenchSet) -> dict[str, Any]:
@@ -251,11 +275,15 @@ HEADER = f"{'':<28}" + "".join(
 
 
 def print_set(name: str, split: str, kefu: dict[str, Any], base: dict[str, Any]) -> None:
-    print(f"\n== {name} ({split}); encoders {', '.join(kefu['encoders'])}; build {kefu['build_s']:.0f}s")
+    lat = kefu["single_search_ms"]
+    print(
+        f"\n== {name} ({split}); encoders {', '.join(kefu['encoders'])}; build {kefu['build_s']:.0f}s; "
+        f"single search p50 {lat['p50']:.0f} ms, p95 {lat['p95']:.0f} ms"
+    )
     print(HEADER)
     print(_row("kefu, val-tuned threshold", kefu["at_tuned"], kefu["threshold_tuned"], kefu["ms_per_query"]))
     print(_row("kefu, same, no clarify", kefu["at_tuned_no_clarify"], kefu["threshold_tuned"], None))
-    print(_row("kefu, default threshold", kefu["at_default"], kefu["threshold_default"], None))
+    print(_row("kefu, product default", kefu["at_default"], kefu["threshold_default"], None))
     print(_row("baseline MiniLM NN", base["at_tuned"], base["threshold_tuned"], None))
     k, b = kefu["at_tuned_no_clarify"], base["at_tuned"]
     print(
@@ -282,6 +310,7 @@ def main(argv: list[str] | None = None) -> int:
             bench = LOADERS[name](args.quick)
             kefu = run_kefu(bench, config, Path(tmp))
             base = run_baseline(bench)
+            forget_vectors()
             results["sets"][name] = {"split": bench.report_split, "kefu": kefu, "baseline": base}
             print_set(name, bench.report_split, kefu, base)
     results["seconds"] = time.perf_counter() - started

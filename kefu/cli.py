@@ -8,11 +8,11 @@ import os
 import sys
 from collections.abc import Sequence
 
-from kefu.commands import agents, db, demo, knowledge
+from kefu.commands import agents, db, demo, hours, knowledge
 from kefu.errors import KefuError
 from kefu.settings import Settings, SettingsError
 
-COMMANDS = {"knowledge": knowledge, "db": db, "demo": demo, "agents": agents}
+COMMANDS = {"knowledge": knowledge, "db": db, "demo": demo, "agents": agents, "hours": hours}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -7,13 +7,16 @@ tells the customer, and serves the agent API's actions.
 
 from __future__ import annotations
 
+import logging
 import re
 import time
 from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from handoff import overflow
 from handoff.assigner import Assigner
 from handoff.events import HandoffEvents, NewMessage, Subscription
 from handoff.model import AgentStatus, Assignment, QueueEntry, Tier
@@ -22,12 +25,20 @@ from handoff.queue import HandoffQueue
 from kefu import conversations as repo
 from kefu.auth import Staff
 from kefu.db.models import Conversation, CsatRating, Customer, Message, User
-from kefu.errors import Conflict, NotFound, ValidationFailed
+from kefu.errors import Conflict, KefuError, NotFound, ValidationFailed
 from kefu.outbound import Outbound
 from kefu.routing import DEFAULT_RULES, Rule, route
 from kefu.texts import text_for
 from kefu.types import ConversationState, HandoffRequest, Lang
+from tickets.after_hours import AfterHoursDecision, decide
+from tickets.group_hours import load_group_hours
+from tickets.hours import Schedule
+from tickets.service import create_ticket_from_conversation, open_ticket_number
+from tickets.sla import DEFAULT_SLA_TABLE
 
+log = logging.getLogger(__name__)
+DEFAULT_OVERFLOW = overflow.OverflowRule(max_length=200, max_wait=1800.0)
+_ALWAYS_CLOSED = Schedule(weekly={})
 CSAT_PATTERN = re.compile(r"^\s*(?:/csat\s*)?([1-5])\s*(?:星|stars?)?\s*$", re.IGNORECASE)
 
 
@@ -46,8 +57,10 @@ class Desk:
         outbound: Outbound,
         *,
         rules: Sequence[Rule] = DEFAULT_RULES,
+        overflow_rule: overflow.OverflowRule = DEFAULT_OVERFLOW,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        self._overflow = overflow_rule
         self._sessions = sessions
         self.queue = queue
         self.presence = presence
@@ -58,13 +71,33 @@ class Desk:
         self._clock = clock
 
     # -- the switchboard's side (HandoffSink) -------------------------------------------
-    async def request(self, handoff: HandoffRequest) -> list[str]:
-        """Queue a handed-off conversation; the notices tell the customer where they stand."""
+    async def request(self, session: AsyncSession, conv: Conversation, handoff: HandoffRequest) -> list[str]:
+        """Route a handed-off conversation: the queue when the group is open and not overflowing,
+        else the group's after-hours mode (ticket, queue until open, or bot only).
+
+        Runs inside the switchboard's transaction; the notices tell the customer what happens.
+        """
+        group = route(handoff, self._rules)
+        decision = await self._after_hours(session, group, handoff)
+        if decision.kind == "ticket":
+            number = await open_ticket_number(session, conv.id)
+            if number is None:
+                created = await create_ticket_from_conversation(
+                    session, conv, now=self._now(), group=group, tier=handoff.tier
+                )
+                number = created.number
+            await repo.transition(
+                session, conv, ConversationState.TICKET, reason="after_hours", actor="system"
+            )
+            return [decision.customer_text.format(ticket_number=number)]
+        if decision.kind == "bot_only":
+            await repo.transition(session, conv, ConversationState.BOT, reason="bot_only", actor="system")
+            return [decision.customer_text]
         preferred = await self._last_agent(handoff.customer_id, handoff.conversation_id)
         position = await self.queue.enqueue(
             QueueEntry(
                 conversation_id=handoff.conversation_id,
-                group=route(handoff, self._rules),
+                group=group,
                 customer_id=handoff.customer_id,
                 tier=Tier.parse(handoff.tier),
                 lang=handoff.lang,
@@ -75,10 +108,43 @@ class Desk:
                 reason=str(handoff.reason),
             )
         )
-        return [
+        notices = [
             text_for("queued", handoff.lang),
             text_for("queue_position", handoff.lang, position=position, ahead=position - 1),
         ]
+        return [*notices, decision.customer_text] if decision.customer_text else notices
+
+    async def _after_hours(
+        self, session: AsyncSession, group: str, handoff: HandoffRequest
+    ) -> AfterHoursDecision:
+        hours = await load_group_hours(session, group)
+        reply_within = DEFAULT_SLA_TABLE.policy_for("normal", handoff.tier).first_response
+        try:
+            decision = decide(
+                hours.schedule,
+                hours.after_hours_mode,
+                self._now(),
+                handoff.lang,
+                reply_within=reply_within,
+                announcement=hours.announcement,
+            )
+            if decision.kind == "queue" and overflow.check(await self.queue.stats(group), self._overflow):
+                # An overflowing queue offers the same choices as after hours (issue 5).
+                decision = decide(
+                    _ALWAYS_CLOSED,
+                    hours.after_hours_mode,
+                    self._now(),
+                    handoff.lang,
+                    reply_within=reply_within,
+                    announcement=hours.announcement,
+                )
+        except KefuError:  # e.g. no holiday data for the year: queue rather than lose the request
+            log.exception("business hours for %s could not be decided; queueing", group)
+            return AfterHoursDecision("queue", None, "")
+        return decision
+
+    def _now(self) -> datetime:
+        return datetime.fromtimestamp(self._clock(), UTC)
 
     async def dispatch(self, conversation_id: str) -> None:
         """After the handoff is committed: assign it now if someone can take it."""

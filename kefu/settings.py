@@ -46,7 +46,7 @@ class Settings:
     var_dir: Path = ROOT / "var"
     knowledge_dir: Path = ROOT / "var" / "knowledge"
     secret_key: str = field(default="", repr=False)
-    bot_timeout: float = 15.0
+    bot_timeout: float = 30.0
     wecom: WeComSettings = field(default_factory=WeComSettings)
 
     @classmethod
@@ -68,7 +68,7 @@ class Settings:
             secret_key=_required(env, "KEFU_SECRET_KEY")
             if require_secret
             else env.get("KEFU_SECRET_KEY", ""),
-            bot_timeout=float(env.get("KEFU_BOT_TIMEOUT", "15")),
+            bot_timeout=float(env.get("KEFU_BOT_TIMEOUT", "30")),
             wecom=WeComSettings(
                 corp_id=env.get("WECOM_CORP_ID", ""),
                 kf_secret=env.get("WECOM_KF_SECRET", ""),

@@ -30,6 +30,7 @@ from kefu.types import (
     ReplyView,
     Suggestion,
 )
+from tickets import service as tickets
 
 
 class LockFactory(Protocol):
@@ -41,8 +42,8 @@ class LockFactory(Protocol):
 class HandoffSink(Protocol):
     """Where handed-off conversations go (the queue and the agent desk)."""
 
-    async def request(self, handoff: HandoffRequest) -> list[str]:
-        """Queue it (inside the caller's transaction); returns notices for the customer."""
+    async def request(self, session: AsyncSession, conv: Conversation, handoff: HandoffRequest) -> list[str]:
+        """Queue it or make it a ticket (in the caller's transaction); returns customer notices."""
 
     async def dispatch(self, conversation_id: str) -> None:
         """After the commit: assign it if an agent can take it now."""
@@ -106,9 +107,12 @@ class Switchboard:
                 rated = await self._take_rating(session, conv, msg)
                 if rated is not None:
                     return rated
+            if conv.state in (ConversationState.CLOSED, ConversationState.TICKET):
+                # Back to the bot; an open ticket of this conversation keeps collecting the thread.
                 await repo.transition(
                     session, conv, ConversationState.BOT, reason="customer_returned", actor="customer"
                 )
+            await tickets.on_customer_message(session, conv.id, msg.text)
             message = existing or repo.add_message(
                 session,
                 conv.id,
@@ -206,7 +210,7 @@ class Switchboard:
             customer_id=conv.customer_id,
             entry_point=conv.entry_point,
         )
-        notices = await self._handoff.request(request)
+        notices = await self._handoff.request(session, conv, request)
         return [repo.add_message(session, conv.id, "system", text, reply_to=message.id) for text in notices]
 
 

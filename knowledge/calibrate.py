@@ -43,10 +43,21 @@ class CalibrationSet:
 
 @dataclass(frozen=True)
 class CvPlan:
-    folds: int = 4
-    max_queries: int = 4000
+    folds: int = 3
+    max_queries: int = 3000
     entry_out: bool = True
     seed: int = 0
+    max_train_per_entry: int = 30  # caps each fold's fitting cost on large KBs
+
+
+def _cap_per_entry(rows: np.ndarray, labels: np.ndarray, limit: int, rng: np.random.Generator) -> np.ndarray:
+    """At most ``limit`` randomly chosen rows of each entry (rows index ``labels``)."""
+    shuffled = rng.permutation(rows)
+    order = np.argsort(labels[shuffled], kind="stable")
+    grouped = shuffled[order]
+    starts = np.searchsorted(labels[grouped], labels[grouped])
+    keep = np.arange(len(grouped)) - starts < limit
+    return np.sort(grouped[keep])
 
 
 def _doc_folds(labels: np.ndarray, folds: int, rng: np.random.Generator) -> np.ndarray:
@@ -85,9 +96,8 @@ def cross_validate(
         out_entries = entry_fold == fold if entry_fold is not None else np.zeros(n_entries, bool)
         held = (doc_fold == fold) & ~out_entries[labels]
         train = ~held & ~out_entries[labels]
-        channels = Channels.fit(
-            docs.subset(np.flatnonzero(train)), labels[train], n_entries, encoders, answers
-        )
+        fit_rows = _cap_per_entry(np.flatnonzero(train), labels, plan.max_train_per_entry, rng)
+        channels = Channels.fit(docs.subset(fit_rows), labels[fit_rows], n_entries, encoders, answers)
         pos = _sample(np.flatnonzero(held), per_fold, rng)
         neg = _sample(np.flatnonzero(out_entries[labels]), per_fold // 2, rng)
         queries = np.concatenate([pos, neg])

@@ -58,7 +58,6 @@ class Channels:
     encoders: tuple[str, ...]
     answers: Texts | None = None  # one normalised answer per entry (row = entry id)
     answer_bm25: Bm25 | None = None
-    centroids: dict[str, np.ndarray] | None = None  # encoder -> (entries x dim) normalised mean vectors
 
     @classmethod
     def fit(
@@ -71,8 +70,7 @@ class Channels:
     ) -> Channels:
         vector_clf = None
         if encoders:
-            stacked = np.hstack([docs.vectors[name] for name in encoders])
-            vector_clf = VectorClassifier.fit(stacked, labels, n_entries)
+            vector_clf = VectorClassifier.fit([docs.vectors[name] for name in encoders], labels, n_entries)
         return cls(
             n_entries=n_entries,
             doc_labels=labels,
@@ -83,7 +81,6 @@ class Channels:
             encoders=tuple(encoders),
             answers=answers,
             answer_bm25=Bm25.fit(answers.tokens) if answers is not None else None,
-            centroids={name: entry_centroids(docs.vectors[name], labels, n_entries) for name in encoders},
         )
 
     def scores(self, queries: Texts) -> dict[str, np.ndarray]:
@@ -91,25 +88,14 @@ class Channels:
         lexical = entry_max(self.bm25.scores(queries.tokens), self.doc_labels, self.n_entries, floor=0.0)
         out = {"lexical": lexical, "text_clf": self.text_clf.proba(queries.texts, queries.tokens)}
         if self.vector_clf is not None:
-            stacked = np.hstack([queries.vectors[name] for name in self.encoders])
-            out["vector_clf"] = self.vector_clf.proba(stacked)
+            out["vector_clf"] = self.vector_clf.proba([queries.vectors[name] for name in self.encoders])
         for name in self.encoders:
             out[f"dense:{name}"] = self.dense[name].entry_scores(queries.vectors[name])
-        for name, centre in (self.centroids or {}).items():
-            out[f"centroid:{name}"] = queries.vectors[name] @ centre.T
         if self.answers is not None and self.answer_bm25 is not None:
             out["answer:lexical"] = self.answer_bm25.scores(queries.tokens)
             for name in self.encoders:
                 out[f"answer:{name}"] = queries.vectors[name] @ self.answers.vectors[name].T
         return out
-
-
-def entry_centroids(vectors: np.ndarray, labels: np.ndarray, n_entries: int) -> np.ndarray:
-    """The normalised mean vector of each entry's texts (zeros for an entry without texts)."""
-    sums = np.zeros((n_entries, vectors.shape[1]), dtype=np.float32)
-    np.add.at(sums, labels, vectors)
-    norms = np.linalg.norm(sums, axis=1, keepdims=True)
-    return np.asarray(sums / np.maximum(norms, 1e-12), dtype=np.float32)
 
 
 def without(scores: Mapping[str, np.ndarray], disabled: Sequence[str]) -> dict[str, np.ndarray]:

@@ -24,8 +24,9 @@ class IndexConfig:
     clarify_margin: float = 0.15
     clarify_floor: float = 0.6
     candidates: int = 8
-    cv_folds: int = 4
-    cv_max_queries: int = 4000
+    cv_folds: int = 3
+    cv_max_queries: int = 3000
+    cv_max_train_per_entry: int = 30
     cv_entry_out: bool = True
     generic_negatives: bool = True
     seed: int = 0

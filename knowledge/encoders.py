@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ import numpy as np
 from kefu.errors import KefuError
 
 BATCH = 64
+MEMO = 20_000  # vectors kept per encoder (by exact text), so a text is encoded once per process
 
 
 class Encoder(Protocol):
@@ -51,14 +52,33 @@ class LazyEncoder:
         self._load = load
         self._fn: Callable[[list[str]], Any] | None = None
         self._lock = threading.Lock()
+        self._memo: dict[str, np.ndarray] = {}
 
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         fn = self._model()
         with self._lock:  # the native runtimes are not documented as re-entrant
-            parts = [_normalised(fn(texts[i : i + BATCH])) for i in range(0, len(texts), BATCH)]
-        return np.vstack(parts)
+            missing = [t for t in dict.fromkeys(texts) if t not in self._memo]
+            parts = [_normalised(fn(missing[i : i + BATCH])) for i in range(0, len(missing), BATCH)]
+            fresh = dict(zip(missing, np.vstack(parts), strict=True)) if parts else {}
+            found = [fresh[t] if t in fresh else self._memo[t] for t in texts]
+            self._remember(fresh)
+        return np.ascontiguousarray(np.vstack(found), dtype=np.float32)
+
+    def forget(self, texts: Iterable[str] | None = None) -> None:
+        """Drop the remembered vectors of ``texts`` (all of them when None)."""
+        with self._lock:
+            if texts is None:
+                self._memo.clear()
+            for text in texts or ():
+                self._memo.pop(text, None)
+
+    def _remember(self, fresh: dict[str, np.ndarray]) -> None:
+        for text, vector in fresh.items():
+            if len(self._memo) >= MEMO:
+                self._memo.pop(next(iter(self._memo)))  # oldest first
+            self._memo[text] = vector
 
     def _model(self) -> Callable[[list[str]], Any]:
         with self._lock:
@@ -111,6 +131,14 @@ def get_encoder(name: str) -> LazyEncoder:
         if name not in _cache:
             _cache[name] = _make(name)
         return _cache[name]
+
+
+def forget_vectors() -> None:
+    """Drop every encoder's remembered vectors."""
+    with _cache_lock:
+        encoders = list(_cache.values())
+    for encoder in encoders:
+        encoder.forget()
 
 
 def _make(name: str) -> LazyEncoder:

@@ -17,8 +17,16 @@ def channel_order(scores: Mapping[str, np.ndarray]) -> list[str]:
 def feature_names(channels: Sequence[str]) -> list[str]:
     names = []
     for name in channels:
-        names += [name, f"{name}:margin", f"{name}:best"]
-    return [*names, "prior", "prior:margin", "prior:rank"]
+        names += [name, f"{name}:margin", f"{name}:best", f"{name}:rank"]
+    return [*names, "prior", "prior:margin", "prior:rank", "agree:top1", "agree:top3", "agree:query"]
+
+
+def _ranks(values: np.ndarray, masked: np.ndarray) -> np.ndarray:
+    """Each entry's rank (0 = best) among the allowed entries in one channel."""
+    order = np.argsort(-np.where(masked, NEG, values), axis=1, kind="stable")
+    out = np.empty(order.shape, dtype=np.float32)
+    np.put_along_axis(out, order, np.arange(order.shape[1], dtype=np.float32)[None, :], axis=1)
+    return out
 
 
 def _margin(values: np.ndarray, masked: np.ndarray) -> np.ndarray:
@@ -44,13 +52,19 @@ def candidates(
     k = min(k, n_e)
     top = np.argsort(-prior, axis=1)[:, :k]
     columns = []
+    top1 = np.zeros((n_q, n_e), dtype=np.float32)  # agreement: channels that rank the entry first
+    top3 = np.zeros((n_q, n_e), dtype=np.float32)
     for name in names:
         values = scores[name]
         best = np.where(masked, NEG, values).max(axis=1, keepdims=True)
-        columns += [values, _margin(values, masked), np.broadcast_to(best, values.shape)]
+        ranks = _ranks(values, masked)
+        top1 += ranks == 0
+        top3 += ranks < 3
+        columns += [values, _margin(values, masked), np.broadcast_to(best, values.shape), np.log1p(ranks)]
     rank_full = np.full((n_q, n_e), k, dtype=np.float32)
     np.put_along_axis(rank_full, top, np.arange(k, dtype=np.float32)[None, :].repeat(n_q, axis=0), axis=1)
-    columns += [prior, _margin(prior, masked), rank_full]
+    lead = np.take_along_axis(top1, top[:, :1], axis=1)  # how many channels agree on the query's leader
+    columns += [prior, _margin(prior, masked), rank_full, top1, top3, np.broadcast_to(lead, (n_q, n_e))]
     full = np.stack(columns, axis=2)
     feats = np.take_along_axis(full, top[:, :, None], axis=1)
     allowed = np.take_along_axis(~masked, top, axis=1)

@@ -285,3 +285,11 @@ async def on_customer_message(
         )
     ticket.updated_at = to_db(at)
     return ticket_view(ticket)
+
+
+async def open_ticket_number(session: AsyncSession, conversation_id: str) -> str | None:
+    """The number of the conversation's ticket that is still being worked on, if any: a second
+    after-hours handoff in the same thread adds to it instead of opening another."""
+    working = [status for status in Status if status not in (Status.SOLVED, Status.CLOSED)]
+    ticket = await store.latest_ticket(session, statuses=working, conversation_id=conversation_id)
+    return None if ticket is None else ticket.number

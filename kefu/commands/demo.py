@@ -5,20 +5,22 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import yaml
-from knowledge.importer import parse_file
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from kefu.commands.common import database
-from kefu.db.models import Order, User
+from kefu.db.models import BusinessHours, Order, User
 from kefu.settings import ROOT, Settings
 from kefu.staff import add_user
+from knowledge.importer import parse_file
 from knowledge.store import count_entries, import_entries
+from tickets.group_hours import save_group_hours
+from tickets.schedule_file import parse_schedule_yaml
 
 DEMO = ROOT / "demo"
 
@@ -37,6 +39,11 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             print(f"demo FAQ: {counts['added']} added, {counts['updated']} updated")
         if not (args.if_empty and await _count(session, Order)):
             print(f"demo orders: {await _load_orders(session, DEMO / 'orders.yaml')} loaded")
+        if not (args.if_empty and await _count(session, BusinessHours)):
+            schedule = parse_schedule_yaml((DEMO / "hours.yaml").read_text(encoding="utf-8"))
+            for group in ("general", "vip"):
+                await save_group_hours(session, group, schedule, "ticket", "", datetime.now(UTC))
+            print("demo business hours: open around the clock (groups general, vip)")
         if not (args.if_empty and await _count(session, User)):
             lines = await _load_staff(session, DEMO / "agents.yaml")
             path = settings.var_dir / "demo_credentials.txt"

@@ -2,16 +2,35 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sanic import Sanic
 
 from connectors import web
-from kefu.service import agent_routes, auth_routes, customer_routes, errors, health, pages, wecom
+from kefu.service import (
+    agent_routes,
+    auth_routes,
+    customer_routes,
+    errors,
+    health,
+    hours_routes,
+    pages,
+    ticket_routes,
+    wecom,
+)
 from kefu.service.deps import Deps
+from tickets.alerts import run_sla_sweeper
 
 
-def create_app(deps: Deps, name: str = "kefu") -> Sanic[Any, Any]:
+def create_app(
+    deps: Deps, name: str = "kefu", *, clock: Callable[[], datetime] | None = None
+) -> Sanic[Any, Any]:
+    """``clock`` (tests) fixes "now" for tickets and business hours."""
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.FALLBACK_ERROR_FORMAT = "json"
@@ -24,6 +43,11 @@ def create_app(deps: Deps, name: str = "kefu") -> Sanic[Any, Any]:
         agent_routes.create_blueprint(deps.staff_sessions, deps.desk, deps.sessions, deps.suggester)
     )
     app.blueprint(customer_routes.create_blueprint(deps.desk, deps.transcripts))
+    clock = clock or ticket_routes.utc_now
+    app.blueprint(
+        ticket_routes.create_blueprint(deps.staff_sessions, deps.sessions, deps.outbound, clock=clock)
+    )
+    app.blueprint(hours_routes.create_blueprint(deps.staff_sessions, deps.sessions, clock=clock))
     channels = wecom.build(deps.settings.wecom, deps.redis, deps.http, deps.switchboard)
     for blueprint in channels.blueprints:
         app.blueprint(blueprint)
@@ -31,8 +55,32 @@ def create_app(deps: Deps, name: str = "kefu") -> Sanic[Any, Any]:
         deps.outbound.register(channel, sender)
     app.blueprint(pages.create_blueprint())
 
+    @app.before_server_start
+    async def start_background(app: Sanic[Any, Any]) -> None:
+        app.ctx.stop = asyncio.Event()
+        app.add_task(
+            run_sla_sweeper(app.ctx.stop, 60.0, session_factory=deps.sessions, redis=deps.redis),
+            name="sla_sweeper",
+        )
+        app.add_task(sweep_presence(deps, app.ctx.stop), name="presence_sweeper")
+
+    @app.before_server_stop
+    async def stop_background(app: Sanic[Any, Any]) -> None:
+        app.ctx.stop.set()
+
     @app.after_server_stop
     async def close(app: Sanic[Any, Any]) -> None:
         await deps.close()
 
     return app
+
+
+async def sweep_presence(deps: Deps, stop: asyncio.Event, interval: float = 15.0) -> None:
+    """Agents whose console stopped sending heartbeats become away (any replica may sweep)."""
+    while not stop.is_set():
+        try:
+            await deps.desk.presence.sweep_presence()
+        except Exception:
+            logging.getLogger(__name__).exception("presence sweep failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

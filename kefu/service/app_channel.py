@@ -25,6 +25,7 @@ from kefu.service.deps import Deps
 from kefu.types import Channel
 
 TASK_NAME = "kefu.app_delivery"
+STOP_TIMEOUT = 15.0  # the worker finishes its batch (HTTP timeout 10 s) or is cancelled
 
 
 def conversation_app(sessions: async_sessionmaker[AsyncSession]) -> Callable[[str], Awaitable[str | None]]:
@@ -43,35 +44,45 @@ def conversation_app(sessions: async_sessionmaker[AsyncSession]) -> Callable[[st
 @dataclass(frozen=True)
 class AppChannelWiring:
     blueprint: Blueprint
-    worker: DeliveryWorker
     sender: AppChannelSender
+    new_worker: Callable[[], DeliveryWorker]
 
 
 def build(deps: Deps, clients: Mapping[str, AppClient]) -> AppChannelWiring:
-    """The channel's parts; opens nothing (the worker connects when it runs)."""
+    """The channel's parts; opens nothing (a worker connects when it runs)."""
     return AppChannelWiring(
         blueprint=app_routes.create_blueprint(deps.switchboard, clients),
-        worker=DeliveryWorker(deps.redis, clients),
         sender=AppChannelSender(AppSender(deps.redis), clients, conversation_app(deps.sessions)),
+        new_worker=lambda: DeliveryWorker(deps.redis, clients),
     )
 
 
 def install(app: Sanic[Any, Any], deps: Deps, clients: Mapping[str, AppClient]) -> None:
-    """Add the app channel to ``app`` when any app is configured (``parse_app_clients``)."""
+    """Add the app channel to ``app`` when any app is configured (``parse_app_clients``).
+
+    A fresh delivery worker runs from each server start to the next stop (a stopped worker
+    cannot be restarted, and test clients start and stop the app around every request).
+    """
     if not clients:
         return
     wiring = build(deps, clients)
     app.blueprint(wiring.blueprint)
     deps.outbound.register(Channel.APP, wiring.sender)
+    running: list[DeliveryWorker] = []
 
     @app.after_server_start
     async def start_delivery(app: Sanic[Any, Any]) -> None:
-        app.add_task(wiring.worker.run(), name=TASK_NAME)
+        if not running:
+            running.append(wiring.new_worker())
+            app.add_task(running[0].run(), name=TASK_NAME)
 
     @app.before_server_stop
     async def stop_delivery(app: Sanic[Any, Any]) -> None:
-        wiring.worker.stop()
+        if not running:
+            return
+        running.pop().stop()
         task = app.get_task(TASK_NAME, raise_exception=False)
         if task is not None:
-            with contextlib.suppress(asyncio.CancelledError, TimeoutError):  # a stuck POST is cut
-                await asyncio.wait_for(task, timeout=15)
+            # A delivery cut short stays pending in the stream and is claimed again later.
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                await asyncio.wait_for(task, timeout=STOP_TIMEOUT)

@@ -20,6 +20,8 @@ KF_SECRET = "kf-secret-integration"
 KF_TOKEN = "kfTokenIntegration"
 KF_AES_KEY = base64.b64encode(bytes(range(1, 33))).decode().rstrip("=")
 OPEN_KFID = "wkINTEGRATION01"
+APP_ID = "shop"
+APP_SECRET = "integration-app-secret-32-chars!"  # 32 characters
 
 
 class FakeWeComServer:
@@ -52,6 +54,48 @@ class FakeWeComServer:
         self._thread.join(10)
 
 
+class AppWebhookServer:
+    """The shop app's webhook: records every signed delivery Kefu POSTs, from its own thread."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []
+        self._app = web.Application()
+        self._app.router.add_post("/hook", self._hook)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._runner: web.AppRunner | None = None
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        self.deliveries.append((dict(request.headers), await request.read()))
+        return web.Response(text="ok")
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._runner = web.AppRunner(self._app)
+        self._loop.run_until_complete(self._runner.setup())
+        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
+        self._loop.run_forever()
+
+    def __enter__(self) -> AppWebhookServer:
+        self._thread.start()
+        wait_for_port(self.port)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._runner is not None:
+            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+
+
+@pytest.fixture(scope="session")
+def app_webhook() -> Iterator[AppWebhookServer]:
+    with AppWebhookServer() as server:
+        yield server
+
+
 @pytest.fixture(scope="session")
 def wecom() -> Iterator[FakeWeComServer]:
     with FakeWeComServer() as server:
@@ -60,7 +104,10 @@ def wecom() -> Iterator[FakeWeComServer]:
 
 @pytest.fixture(scope="session")
 def stack(
-    tmp_path_factory: pytest.TempPathFactory, redis_url: str, wecom: FakeWeComServer
+    tmp_path_factory: pytest.TempPathFactory,
+    redis_url: str,
+    wecom: FakeWeComServer,
+    app_webhook: AppWebhookServer,
 ) -> Iterator[Stack]:
     extra = {
         "WECOM_CORP_ID": CORP_ID,
@@ -68,6 +115,8 @@ def stack(
         "WECOM_KF_TOKEN": KF_TOKEN,
         "WECOM_KF_AES_KEY": KF_AES_KEY,
         "WECOM_API_BASE": wecom.url,
+        "KEFU_APPS": f"{APP_ID}={app_webhook.url}",
+        "KEFU_APP_SECRET_SHOP": APP_SECRET,
     }
     with running_stack(tmp_path_factory.mktemp("stack"), redis_url, extra_env=extra) as running:
         yield running

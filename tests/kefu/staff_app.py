@@ -14,9 +14,7 @@ from sanic_testing.testing import SanicASGITestClient
 
 from kefu.db.migrate import upgrade
 from kefu.db.models import User
-from kefu.outbound import Outbound
 from kefu.passwords import hash_password
-from kefu.service import hours_routes, ticket_routes
 from kefu.service.app import create_app
 from kefu.service.deps import Deps, build_deps
 from kefu.settings import Settings
@@ -61,11 +59,8 @@ def make_deps(tmp_path: Path, redis_url: str) -> Deps:
 
 def make_app(deps: Deps, clock: Clock, sender: RecordingSender) -> Sanic[Any, Any]:
     Sanic.test_mode = True
-    app = create_app(deps, name=f"kefu_tickets_{id(deps)}")
-    outbound = Outbound(deps.events, {Channel.WECOM_KF: sender})
-    app.blueprint(ticket_routes.create_blueprint(deps.staff_sessions, deps.sessions, outbound, clock=clock))
-    app.blueprint(hours_routes.create_blueprint(deps.staff_sessions, deps.sessions, clock=clock))
-    return app
+    deps.outbound.register(Channel.WECOM_KF, sender)
+    return create_app(deps, name=f"kefu_tickets_{id(deps)}", clock=clock)
 
 
 @cache

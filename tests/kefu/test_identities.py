@@ -66,12 +66,19 @@ async def test_link_moves_everything_and_keeps_the_higher_tier(sessions: Session
         web = await new_customer(session, "web", "visitor-1", tier="normal")
         app = await new_customer(session, "app", "user-1", tier="A")
         session.add(
-            Ticket(number="T20251013-0001", customer_id=app.customer_id, conversation_id=app.id,
-                   channel="app", subject="退款")
+            Ticket(
+                number="T20251013-0001",
+                customer_id=app.customer_id,
+                conversation_id=app.id,
+                channel="app",
+                subject="退款",
+            )
         )
         await session.flush()
-        kept = await identities.link(session, web.customer_id, app.customer_id, "same person", "staff:sam")
+        merged = app.customer_id
+        kept = await identities.link(session, web.customer_id, merged, "same person", "staff:sam")
     assert kept == web.customer_id
+    assert app.customer_id == kept  # a loaded conversation follows the merge
     async with sessions() as session:
         assert await identity_set(session, kept) == {("web", "visitor-1"), ("app", "user-1")}
         convs = await identities.conversations_of(session, kept)
@@ -81,48 +88,56 @@ async def test_link_moves_everything_and_keeps_the_higher_tier(sessions: Session
         customer = await session.get(Customer, kept)
         assert customer is not None and customer.tier == "A"
         [merge] = (await session.scalars(select(IdentityMerge))).all()
-        assert (merge.kept_customer_id, merge.merged_customer_id) == (kept, app.customer_id)
+        assert (merge.kept_customer_id, merge.merged_customer_id) == (kept, merged)
         assert (merge.reason, merge.actor) == ("same person", "staff:sam")
-        assert await identities.resolve(session, app.customer_id) == kept
+        assert await identities.resolve(session, merged) == kept
         # a returning app user lands on the kept customer
         assert await repo.resolve_customer(session, "app", "user-1", "zh") == kept
 
 
 async def test_link_refuses_itself_unknown_and_merged_customers(sessions: Sessions) -> None:
     async with sessions.begin() as session:
-        a = await new_customer(session, "web", "va")
-        b = await new_customer(session, "web", "vb")
-        c = await new_customer(session, "web", "vc")
+        a, b, c = [(await new_customer(session, "web", v)).customer_id for v in ("va", "vb", "vc")]
         with pytest.raises(ValidationFailed):
-            await identities.link(session, a.customer_id, a.customer_id, "x", "t")
+            await identities.link(session, a, a, "x", "t")
         with pytest.raises(NotFound):
-            await identities.link(session, a.customer_id, "nobody", "x", "t")
-        await identities.link(session, a.customer_id, b.customer_id, "x", "t")
+            await identities.link(session, a, "nobody", "x", "t")
+        await identities.link(session, a, b, "x", "t")
         with pytest.raises(Conflict):
-            await identities.link(session, c.customer_id, b.customer_id, "x", "t")
+            await identities.link(session, c, b, "x", "t")
         with pytest.raises(Conflict):
-            await identities.link(session, b.customer_id, c.customer_id, "x", "t")
-        # a chain: c into a, then resolve(b) and resolve(c) both give a
-        await identities.link(session, a.customer_id, c.customer_id, "x", "t")
-        assert await identities.resolve(session, b.customer_id) == a.customer_id
-        assert await identities.resolve(session, c.customer_id) == a.customer_id
+            await identities.link(session, b, c, "x", "t")
+        # a chain: c into a; both merged ids resolve to a
+        await identities.link(session, a, c, "x", "t")
+        assert await identities.resolve(session, b) == a
+        assert await identities.resolve(session, c) == a
+        assert await identities.resolve(session, a) == a
 
 
 async def test_metadata_phone_links_to_the_customer_who_has_it(sessions: Sessions) -> None:
     async with sessions.begin() as session:
         web = await new_customer(session, "web", "visitor-2")
         await identities.attach(
-            session, web.customer_id, identities.PHONE, "+86 138 0013 8000",
-            reason="told agent", actor="staff:sam", keep_owner=False,
+            session,
+            web.customer_id,
+            identities.PHONE,
+            "+86 138 0013 8000",
+            reason="told agent",
+            actor="staff:sam",
+            keep_owner=False,
         )
         app = await new_customer(session, "app", "user-2")
+        merged = app.customer_id
         metadata = {"app_id": "shop", "customer": {"phone": "13800138000", "member_id": "M-77"}, "tier": "S"}
         kept = await identities.link_from_metadata(session, app.customer_id, metadata, "app:shop")
         assert kept == web.customer_id
         assert app.customer_id == kept  # the conversation in this session follows the merge
     async with sessions() as session:
         assert await identity_set(session, kept) == {
-            ("web", "visitor-2"), ("phone", "13800138000"), ("app", "user-2"), ("member", "M-77"),
+            ("web", "visitor-2"),
+            ("phone", "13800138000"),
+            ("app", "user-2"),
+            ("member", "M-77"),
         }
         assert await identities.find_by_phone_or_member(session, member_id="M-77") == kept
         assert await identities.find_by_phone_or_member(session, phone="+8613800138000") == kept
@@ -131,6 +146,7 @@ async def test_metadata_phone_links_to_the_customer_who_has_it(sessions: Session
         assert customer is not None and customer.tier == "S"
         merge = await session.scalar(select(IdentityMerge))
         assert merge is not None and (merge.reason, merge.actor) == ("same phone", "app:shop")
+        assert merge.merged_customer_id == merged
 
 
 async def test_metadata_without_customer_changes_nothing(sessions: Sessions) -> None:
@@ -142,11 +158,16 @@ async def test_metadata_without_customer_changes_nothing(sessions: Sessions) -> 
             session, app.customer_id, {"customer": {"phone": "13700000000"}}, "app:shop"
         )
         assert again == app.customer_id  # a new phone is just attached
-        assert await identities.link_from_metadata(
-            session, app.customer_id, {"customer": {"phone": "137-0000-0000"}}, "app:shop"
-        ) == app.customer_id
+        assert (
+            await identities.link_from_metadata(
+                session, app.customer_id, {"customer": {"phone": "137-0000-0000"}}, "app:shop"
+            )
+            == app.customer_id
+        )
     async with sessions() as session:
-        rows = (await session.scalars(select(ChannelIdentity).where(ChannelIdentity.channel == "phone"))).all()
+        rows = (
+            await session.scalars(select(ChannelIdentity).where(ChannelIdentity.channel == "phone"))
+        ).all()
         assert [(r.customer_id, r.channel_user_id) for r in rows] == [(app.customer_id, "13700000000")]
         assert (await session.scalars(select(IdentityMerge))).all() == []
 
@@ -180,7 +201,11 @@ async def test_supervisor_links_and_agent_sees_one_customer(
     async with deps.sessions.begin() as session:
         web = await new_customer(session, "web", "visitor-9")
         app = await new_customer(session, "app", "user-9", tier="S")
-    body = {"customer_id": web.customer_id, "other_customer_id": app.customer_id, "reason": "same phone on call"}
+    body = {
+        "customer_id": web.customer_id,
+        "other_customer_id": app.customer_id,
+        "reason": "same phone on call",
+    }
     _, resp = await client.post("/api/admin/identities/link", json=body, headers=staff["agent"])
     assert resp.status == 403
     _, resp = await client.post("/api/admin/identities/link", json=body, headers=staff["supervisor"])
@@ -192,9 +217,12 @@ async def test_supervisor_links_and_agent_sees_one_customer(
     assert found["id"] == web.customer_id and found["requested_id"] == app.customer_id
     assert {(c["channel"], c["id"]) for c in found["conversations"]} == {("web", web.id), ("app", app.id)}
     assert {(i["channel"], i["channel_user_id"]) for i in found["identities"]} == {
-        ("web", "visitor-9"), ("app", "user-9"),
+        ("web", "visitor-9"),
+        ("app", "user-9"),
     }
-    assert [(m["customer_id"], m["actor"]) for m in found["merged"]] == [(app.customer_id, "staff:supervisor1")]
+    assert [(m["customer_id"], m["actor"]) for m in found["merged"]] == [
+        (app.customer_id, "staff:supervisor1")
+    ]
     _, resp = await client.post("/api/admin/identities/link", json=body, headers=staff["admin"])
     assert resp.status == 409 and resp.json["error"]["code"] == "customer_merged"
 
@@ -203,8 +231,9 @@ async def test_attach_and_lookup(deps: Deps, client: SanicASGITestClient, staff:
     async with deps.sessions.begin() as session:
         web = await new_customer(session, "web", "visitor-10")
         other = await new_customer(session, "app", "user-10")
-        await identities.attach(session, other.customer_id, identities.MEMBER, "M-10", reason="r", actor="t",
-                                keep_owner=False)
+        await identities.attach(
+            session, other.customer_id, identities.MEMBER, "M-10", reason="r", actor="t", keep_owner=False
+        )
     body = {"customer_id": web.customer_id, "phone": "+86 139 0000 1111", "member_id": "M-10"}
     _, resp = await client.post("/api/admin/identities/attach", json=body, headers=staff["admin"])
     assert resp.status == 200, resp.text
@@ -220,11 +249,17 @@ async def test_attach_and_lookup(deps: Deps, client: SanicASGITestClient, staff:
 @pytest.mark.parametrize(
     ("path", "body", "code"),
     [
-        ("/api/admin/identities/link", {"customer_id": "a", "other_customer_id": "a", "reason": "r"},
-         "same_customer"),
+        (
+            "/api/admin/identities/link",
+            {"customer_id": "a", "other_customer_id": "a", "reason": "r"},
+            "same_customer",
+        ),
         ("/api/admin/identities/link", {"customer_id": "a", "other_customer_id": "b"}, "invalid_reason"),
-        ("/api/admin/identities/link", {"customer_id": "a b", "other_customer_id": "b", "reason": "r"},
-         "invalid_customer_id"),
+        (
+            "/api/admin/identities/link",
+            {"customer_id": "a b", "other_customer_id": "b", "reason": "r"},
+            "invalid_customer_id",
+        ),
         ("/api/admin/identities/attach", {"customer_id": "a"}, "nothing_to_attach"),
         ("/api/admin/identities/attach", {"customer_id": "a", "phone": "hello"}, "invalid_phone"),
     ],

@@ -6,86 +6,12 @@ switchboard's own rules; tests/integration drives the same API against a real Ra
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sanic import Sanic
 from sanic_testing.testing import SanicASGITestClient
 
-from kefu.errors import Unavailable
-from kefu.service.app import create_app
-from kefu.service.deps import Deps, build_deps
-from kefu.settings import Settings
-from kefu.types import BotReply
-
-
-class ScriptedBot:
-    """Answers by looking the text up in a script; counts calls per (sender, text)."""
-
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, str, dict[str, Any]]] = []
-        self.down = False
-
-    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
-        self.calls.append((sender, text, metadata))
-        if self.down:
-            raise Unavailable("down", code="bot_unavailable")
-        if "诗" in text:
-            return [
-                BotReply(
-                    text="我帮您转人工。",
-                    custom={
-                        "kefu": {
-                            "handoff": {
-                                "reason": "low_confidence",
-                                "candidates": [{"key": "k", "question": "q", "answer": "a", "score": 0.2}],
-                            }
-                        }
-                    },
-                )
-            ]
-        return [BotReply(text=f"echo:{text}")]
-
-    async def healthy(self) -> bool:
-        return not self.down
-
-    async def close(self) -> None:
-        return None
-
-
-@pytest.fixture
-def bot() -> ScriptedBot:
-    return ScriptedBot()
-
-
-@pytest.fixture
-def deps(tmp_path: Path, redis_url: str, bot: ScriptedBot) -> Iterator[Deps]:
-    from kefu.db.migrate import upgrade
-
-    db_url = f"sqlite:///{tmp_path / 'kefu.db'}"
-    upgrade(db_url)
-    settings = Settings.from_env(
-        {
-            "KEFU_SECRET_KEY": "test",
-            "REDIS_URL": redis_url,
-            "DATABASE_URL": db_url,
-            "KEFU_VAR_DIR": str(tmp_path),
-        }
-    )
-    built = build_deps(settings)
-    built.bot = bot  # type: ignore[assignment]
-    built.switchboard._bot = bot
-    yield built
-
-
-@pytest.fixture
-async def client(deps: Deps) -> AsyncIterator[SanicASGITestClient]:
-    Sanic.test_mode = True
-    app = create_app(deps, name=f"kefu_test_{id(deps)}")
-    yield app.asgi_client
-    await deps.close()
+from tests.kefu.conftest import ScriptedBot
 
 
 async def post(client: SanicASGITestClient, body: Any) -> tuple[int, dict[str, Any]]:

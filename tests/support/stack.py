@@ -39,8 +39,13 @@ class Stack:
     def kefu(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the `kefu` CLI against this stack's database and knowledge directory."""
         return subprocess.run(
-            [str(MAIN_PY), "-m", "kefu.cli", *args], env=self.env, input=stdin, text=True,
-            capture_output=True, timeout=600, cwd=ROOT,
+            [str(MAIN_PY), "-m", "kefu.cli", *args],
+            env=self.env,
+            input=stdin,
+            text=True,
+            capture_output=True,
+            timeout=600,
+            cwd=ROOT,
         )
 
 
@@ -60,8 +65,9 @@ def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: floa
 
 
 @contextmanager
-def process(name: str, cmd: list[str], env: Mapping[str, str], workdir: Path, ready_url: str,
-            timeout: float = 180) -> Iterator[subprocess.Popen[bytes]]:
+def process(
+    name: str, cmd: list[str], env: Mapping[str, str], workdir: Path, ready_url: str, timeout: float = 180
+) -> Iterator[subprocess.Popen[bytes]]:
     log = workdir / f"{name}.log"
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=dict(env), stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -94,15 +100,22 @@ def base_env(workdir: Path, redis_url: str, database_url: str | None = None) -> 
 
 def prepare_data(env: Mapping[str, str]) -> None:
     for args in (["db", "upgrade"], ["demo", "load", "--if-empty"], ["knowledge", "publish"]):
-        done = subprocess.run([str(MAIN_PY), "-m", "kefu.cli", *args], env=dict(env), cwd=ROOT,
-                              capture_output=True, text=True, timeout=900)
+        done = subprocess.run(
+            [str(MAIN_PY), "-m", "kefu.cli", *args],
+            env=dict(env),
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=900,
+        )
         if done.returncode != 0:
             raise RuntimeError(f"kefu {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
 
 
 @contextmanager
-def running_stack(workdir: Path, redis_url: str, *, replicas: int = 1,
-                  extra_env: Mapping[str, str] | None = None) -> Iterator[Stack]:
+def running_stack(
+    workdir: Path, redis_url: str, *, replicas: int = 1, extra_env: Mapping[str, str] | None = None
+) -> Iterator[Stack]:
     if not any(MODEL_DIR.glob("*.tar.gz")):
         subprocess.run(["bash", str(ROOT / "scripts" / "train-bot.sh")], check=True, cwd=ROOT)
     env = base_env(workdir, redis_url)
@@ -114,23 +127,48 @@ def running_stack(workdir: Path, redis_url: str, *, replicas: int = 1,
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{actions_port}/webhook"
     with ExitStack() as stack:
         actions_url = f"http://127.0.0.1:{actions_port}"
-        stack.enter_context(process("actions", [str(MAIN_PY), "-m", "actions"], env, workdir,
-                                    f"{actions_url}/health"))
+        stack.enter_context(
+            process("actions", [str(MAIN_PY), "-m", "actions"], env, workdir, f"{actions_url}/health")
+        )
         rasa_url = f"http://127.0.0.1:{rasa_port}"
-        stack.enter_context(process(
-            "rasa",
-            [str(RASA), "run", "--enable-api", "-i", "127.0.0.1", "-p", str(rasa_port), "-m", str(MODEL_DIR),
-             "--endpoints", str(ROOT / "bot" / "endpoints.yml"),
-             "--credentials", str(ROOT / "bot" / "credentials.yml")],
-            env, workdir, f"{rasa_url}/status", timeout=300,
-        ))
+        stack.enter_context(
+            process(
+                "rasa",
+                [
+                    str(RASA),
+                    "run",
+                    "--enable-api",
+                    "-i",
+                    "127.0.0.1",
+                    "-p",
+                    str(rasa_port),
+                    "-m",
+                    str(MODEL_DIR),
+                    "--endpoints",
+                    str(ROOT / "bot" / "endpoints.yml"),
+                    "--credentials",
+                    str(ROOT / "bot" / "credentials.yml"),
+                ],
+                env,
+                workdir,
+                f"{rasa_url}/status",
+                timeout=300,
+            )
+        )
         urls = []
         for i in range(replicas):
             port = free_port()
             service_env = {**env, "KEFU_PORT": str(port), "RASA_URL": rasa_url, "ACTIONS_URL": actions_url}
             url = f"http://127.0.0.1:{port}"
-            stack.enter_context(process(f"service{i}", [str(MAIN_PY), "-m", "kefu.service"], service_env,
-                                        workdir, f"{url}/healthz", timeout=120))
+            stack.enter_context(
+                process(
+                    f"service{i}",
+                    [str(MAIN_PY), "-m", "kefu.service"],
+                    service_env,
+                    workdir,
+                    f"{url}/healthz",
+                    timeout=120,
+                )
+            )
             urls.append(url)
         yield Stack(env, urls, rasa_url, actions_url, sorted(workdir.glob("*.log")))
-

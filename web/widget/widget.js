@@ -397,17 +397,21 @@
 
   // ------------------------------------------------------------ conversation, polling, socket
   Widget.prototype.useConversation = function (id) {
-    if (id === this.conversation) return;
-    this.conversation = id;
-    store(KEYS.conversation, id);
-    this.wsFailures = 0;
-    this.connect();
+    if (id !== this.conversation) {
+      this.conversation = id;
+      store(KEYS.conversation, id);
+      this.wsFailures = 0;
+      this.connect();
+    } else if (!this.ws && !this.wsTimer) {
+      this.connect();
+    }
   };
 
   Widget.prototype.resume = function (id) {
     var self = this;
     this.conversation = id;
-    this.fetchMessages().then(function () { self.connect(); }, function () { /* handled in fetchMessages */ });
+    var reconnect = function () { if (self.conversation === id) self.connect(); };
+    this.fetchMessages().then(reconnect, reconnect);   // a refused conversation was forgotten already
   };
 
   Widget.prototype.fetchMessages = function () {
