@@ -1,6 +1,6 @@
 """``python -m actions``: the rasa_sdk action server on 127.0.0.1:${ACTIONS_PORT:-5055}.
 
-Environment: ACTIONS_PORT, ACTIONS_HOST, DATABASE_URL (orders), KEFU_KNOWLEDGE_DIR (index root),
+Environment: ACTIONS_PORT, ACTIONS_HOST, DATABASE_URL (orders, tickets), KEFU_KNOWLEDGE_DIR (index root),
 ACTION_SERVER_SANIC_WORKERS (rasa_sdk's worker count, default 1).
 """
 
@@ -16,6 +16,7 @@ from actions.live_knowledge import LazyLiveIndex
 from actions.orders import SqlOrderLookup
 from actions.registry import build_executor
 from actions.settings import ActionsSettings
+from actions.ticket_status import SqlTicketLookup
 from kefu.settings import SettingsError
 
 COMPAT_WARNING = "ignore:Your versions of rasa and rasa_sdk:UserWarning"
@@ -44,7 +45,11 @@ def main() -> int:
         print(f"actions: {exc}", file=sys.stderr)
         return 2
     os.environ["SANIC_HOST"] = settings.host  # rasa_sdk reads its bind address from SANIC_HOST
-    executor = build_executor(LazyLiveIndex(settings.knowledge_dir), SqlOrderLookup(settings.database_url))
+    executor = build_executor(
+        LazyLiveIndex(settings.knowledge_dir),
+        SqlOrderLookup(settings.database_url),
+        SqlTicketLookup(settings.database_url),
+    )
     # Only Rasa calls this server: no CORS, no tracing endpoints file.
     endpoint.run(executor, port=settings.port, cors_origins="", endpoints="")
     return 0

@@ -1,4 +1,4 @@
-"""Actions that say one fixed message: small talk, and the ticket-status placeholder."""
+"""Actions that say one fixed message: small talk."""
 
 from __future__ import annotations
 
@@ -50,18 +50,10 @@ class ActionDeny(FixedReply):
     message = "deny"
 
 
-class ActionTicketStatus(FixedReply):
-    """Placeholder until tickets can be looked up from the bot."""
-
-    action_name = "action_ticket_status"
-    message = "ticket_status_unavailable"
-
-
 FIXED_REPLIES: tuple[type[FixedReply], ...] = (
     ActionGreet,
     ActionGoodbye,
     ActionThanks,
     ActionAffirm,
     ActionDeny,
-    ActionTicketStatus,
 )

@@ -10,10 +10,11 @@ from actions.knowledge import KnowledgeSearcher
 from actions.knowledge_answer import ActionKnowledgeAnswer
 from actions.order_status import ActionAskOrderNo, ActionOrderStatus, ValidateOrderStatusForm
 from actions.orders import OrderLookup
+from actions.ticket_status import ActionTicketStatus, TicketLookup
 
 
-def build_executor(searcher: KnowledgeSearcher, orders: OrderLookup) -> ActionExecutor:
-    """Every action the domain names. ``searcher`` and ``orders`` must open nothing yet:
+def build_executor(searcher: KnowledgeSearcher, orders: OrderLookup, tickets: TicketLookup) -> ActionExecutor:
+    """Every action the domain names. ``searcher``, ``orders`` and ``tickets`` must open nothing yet:
     rasa_sdk pickles the executor into each Sanic worker."""
     executor = ActionExecutor()
     for action in FIXED_REPLIES:
@@ -23,4 +24,5 @@ def build_executor(searcher: KnowledgeSearcher, orders: OrderLookup) -> ActionEx
     executor.register_action(ActionAskOrderNo())
     executor.register_action(ValidateOrderStatusForm(orders))
     executor.register_action(ActionOrderStatus(orders))
+    executor.register_action(ActionTicketStatus(tickets))
     return executor

@@ -65,9 +65,36 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "zh": "抱歉，订单系统暂时无法查询，已为您转接人工客服同事，请稍候。",
         "en": "Sorry, I can't reach the order system right now, so a human colleague will take over.",
     },
-    "ticket_status_unavailable": {
-        "zh": "抱歉，目前还不能在这里查询工单进度。如需帮助，可以输入“转人工”。",
-        "en": 'Sorry, ticket lookup isn\'t available here yet. Type "human agent" if you need help.',
+    "ticket_status": {
+        "zh": "您的工单 {number} 目前状态：{status}。",
+        "en": "Your ticket {number}: {status}.",
+    },
+    "ticket_status_subject": {
+        "zh": "您的工单 {number}（{subject}）目前状态：{status}。",
+        "en": "Your ticket {number} ({subject}): {status}.",
+    },
+    "ticket_first_response_due": {
+        "zh": "预计 {due} 前给您首次答复。",
+        "en": "Expect a first answer by {due} (Beijing time).",
+    },
+    "ticket_first_response_late": {
+        "zh": "客服同事会尽快给您答复。",
+        "en": "A colleague will answer as soon as possible.",
+    },
+    "ticket_none": {
+        "zh": "您目前没有处理中的工单。需要人工客服请回复「转人工」。",
+        "en": 'You have no open ticket at the moment. Reply "human agent" if you\'d like to talk '
+        "to a colleague.",
+    },
+    "ticket_not_found": {
+        "zh": "没有找到工单 {number}，请核对工单号。需要人工客服请回复「转人工」。",
+        "en": 'I couldn\'t find ticket {number}. Please check the number, or reply "human agent" '
+        "to talk to a colleague.",
+    },
+    "ticket_lookup_failed": {
+        "zh": "抱歉，工单暂时无法查询，请稍后再试。需要人工客服请回复「转人工」。",
+        "en": "Sorry, I can't look up tickets right now. Please try again later, or reply \"human "
+        'agent" to talk to a colleague.',
     },
 }
 
@@ -87,6 +114,15 @@ ORDER_STATES: dict[str, dict[Lang, str]] = {
     "returned": {"zh": "已退货", "en": "returned"},
 }
 
+# Ticket statuses (tickets.model.Status) as a customer reads them.
+TICKET_STATES: dict[str, dict[Lang, str]] = {
+    "new": {"zh": "已受理，等待客服处理", "en": "received, waiting for a colleague"},
+    "open": {"zh": "处理中", "en": "being worked on"},
+    "pending": {"zh": "等待您的回复", "en": "waiting for your reply"},
+    "solved": {"zh": "已解决", "en": "solved"},
+    "closed": {"zh": "已关闭", "en": "closed"},
+}
+
 
 def text(key: str, lang: Lang, **values: object) -> str:
     """The message ``key`` in ``lang`` with ``values`` filled in."""
@@ -95,4 +131,9 @@ def text(key: str, lang: Lang, **values: object) -> str:
 
 def order_state(status: str, lang: Lang) -> str:
     labels = ORDER_STATES.get(status.strip().lower())
+    return labels[lang] if labels else status
+
+
+def ticket_state(status: str, lang: Lang) -> str:
+    labels = TICKET_STATES.get(status.strip().lower())
     return labels[lang] if labels else status

@@ -85,9 +85,9 @@ def load_zh_shop(quick: bool) -> BenchSet:
 
 def load_clinc(quick: bool) -> BenchSet:
     data = json.loads((datasets_dir() / "clinc150" / "train_val.json").read_text(encoding="utf-8"))
-    train = _per_intent([(t, i) for t, i in data["train"]], 25 if quick else None)
+    train = _per_intent([(t, i) for t, i in data["train"]], 20 if quick else None)
     entries = [_entry(intent, texts) for intent, texts in sorted(train.items())]
-    val = _sample([(t, i) for t, i in data["val"]], 600 if quick else None)
+    val = _sample([(t, i) for t, i in data["val"]], 450 if quick else None)
     queries: list[Query] = [(t, i) for t, i in val] + [(t, None) for t, _ in data["oos_val"]]
     return BenchSet("clinc150", entries, queries, queries, "val+oos_val")
 
@@ -99,8 +99,8 @@ def load_banking(quick: bool) -> BenchSet:
         with (folder / name).open(encoding="utf-8") as handle:
             return [(r["text"], r["category"]) for r in csv.DictReader(handle)]
 
-    # 10k training texts would dominate the run: 60 per intent (30 quick) and 1,000 test (500 quick)
-    train = _per_intent(rows("train.csv"), 30 if quick else 60)
+    # 10k training texts would dominate the run: 60 per intent (20 quick) and 1,000 test (500 quick)
+    train = _per_intent(rows("train.csv"), 20 if quick else 60)
     entries = [_entry(intent, texts) for intent, texts in sorted(train.items())]
     test: list[Query] = [(t, c) for t, c in _sample(rows("test.csv"), 500 if quick else 1000)]
     return BenchSet("banking77", entries, [], test, "test (top-1)")

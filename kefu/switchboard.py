@@ -13,6 +13,7 @@ from typing import Any, Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kefu import conversations as repo
+from kefu import identities
 from kefu.botclient import BotClient
 from kefu.db.models import Conversation, Customer, Message, UnansweredQuestion
 from kefu.errors import Unavailable
@@ -99,6 +100,10 @@ class Switchboard:
                 lang=lang,
                 reopen=False,
             )
+            if msg.channel == Channel.APP and msg.metadata:  # signed by the app: trusted claims
+                await identities.link_from_metadata(
+                    session, conv.customer_id, msg.metadata, actor=f"app:{msg.entry_point}"
+                )
             existing = await repo.find_client_message(session, conv.id, msg.channel_message_id)
             if existing is not None and existing.bot_status != "pending":
                 replies = await repo.replies_to(session, existing.id)

@@ -92,9 +92,8 @@ def build_index(
     answers = (
         _texts([e.answer for e in entries], encoders, progress, "answers") if config.answer_channel else None
     )
-    plan = CvPlan(
-        config.cv_folds, config.cv_max_queries, config.cv_entry_out, config.seed, config.cv_max_train_per_entry
-    )
+    c = config
+    plan = CvPlan(c.cv_folds, c.cv_max_queries, c.cv_entry_out, c.seed, c.cv_max_train_per_entry)
     ids, feats, gold = cross_validate(
         docs, labels, len(entries), encoders, generic, plan, progress, config.disabled, answers
     )

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
+from connectors.app.clients import parse_app_clients
+from connectors.app.errors import AppConfigError
 from kefu.service.app import create_app
 from kefu.service.deps import build_deps
 from kefu.settings import Settings, SettingsError
@@ -14,10 +17,11 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
-    except SettingsError as exc:
+        app_clients = parse_app_clients(os.environ)
+    except (SettingsError, AppConfigError) as exc:
         print(f"kefu: {exc}", file=sys.stderr)
         return 2
-    app = create_app(build_deps(settings))
+    app = create_app(build_deps(settings), app_clients=app_clients)
     app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
     return 0
 

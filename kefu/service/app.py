@@ -5,20 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
 from sanic import Sanic
 
 from connectors import web
+from connectors.app.clients import AppClient
 from kefu.service import (
+    admin_routes,
     agent_routes,
+    app_channel,
     auth_routes,
     customer_routes,
     errors,
     health,
     hours_routes,
+    identity_routes,
     pages,
     ticket_routes,
     wecom,
@@ -28,7 +32,11 @@ from tickets.alerts import run_sla_sweeper
 
 
 def create_app(
-    deps: Deps, name: str = "kefu", *, clock: Callable[[], datetime] | None = None
+    deps: Deps,
+    name: str = "kefu",
+    *,
+    clock: Callable[[], datetime] | None = None,
+    app_clients: Mapping[str, AppClient] | None = None,
 ) -> Sanic[Any, Any]:
     """``clock`` (tests) fixes "now" for tickets and business hours."""
     app = Sanic(name)
@@ -53,6 +61,9 @@ def create_app(
         app.blueprint(blueprint)
     for channel, sender in channels.senders.items():
         deps.outbound.register(channel, sender)
+    app.blueprint(identity_routes.create_blueprint(deps.staff_sessions, deps.sessions))
+    app.blueprint(admin_routes.create_blueprint(deps.staff_sessions, deps.redis))
+    app_channel.install(app, deps, app_clients or {})
     app.blueprint(pages.create_blueprint())
 
     @app.before_server_start

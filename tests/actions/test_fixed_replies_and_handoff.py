@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.fixed_replies import FIXED_REPLIES, ActionGreet, ActionTicketStatus
+from actions.fixed_replies import FIXED_REPLIES, ActionGreet
 from actions.handoff import ActionHandoff
 from actions.texts import TEXTS
 from tests.actions.conftest import MakeTracker
@@ -18,12 +18,6 @@ async def test_greet_answers_in_the_customers_language(
     dispatcher = CollectingDispatcher()
     assert await ActionGreet().run(dispatcher, make_tracker(text), domain) == []
     assert [m["text"] for m in dispatcher.messages] == [TEXTS["greet"][lang]]  # type: ignore[index]
-
-
-async def test_ticket_status_is_a_placeholder(make_tracker: MakeTracker, domain: dict[str, Any]) -> None:
-    dispatcher = CollectingDispatcher()
-    await ActionTicketStatus().run(dispatcher, make_tracker("ticket status"), domain)
-    assert "isn't available" in dispatcher.messages[0]["text"]
 
 
 def test_fixed_reply_names_are_distinct() -> None:

@@ -18,7 +18,13 @@ def test_pickles_before_and_after_first_use(tmp_path: Path) -> None:
     lazy = LazyLiveIndex(tmp_path)
     with pytest.raises(KnowledgeUnavailable):
         lazy.search("refund")  # creates the LiveIndex (with its thread locks)
-    copy = pickle.loads(pickle.dumps(lazy))
-    assert copy._index is None
+    assert "_index" not in lazy.__getstate__()  # the loaded index never travels to a worker
+    copy = pickle.loads(pickle.dumps(lazy))  # unpickling starts a background warm-up in the worker
     with pytest.raises(KnowledgeUnavailable):
         copy.search("refund")
+
+
+def test_warm_up_loads_the_index_in_the_background(tmp_path: Path) -> None:
+    lazy = LazyLiveIndex(tmp_path)
+    lazy.warm_up().join(30)  # no published version: the warm-up logs and leaves the next search to retry
+    assert lazy._index is not None  # the LiveIndex exists and will pick up a version once published

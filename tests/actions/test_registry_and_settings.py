@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import pickle
 from pathlib import Path
 from typing import Any
@@ -9,6 +10,8 @@ import pytest
 from actions.orders import SqlOrderLookup
 from actions.registry import build_executor
 from actions.settings import ActionsSettings
+from actions.ticket_status import SqlTicketLookup
+from kefu.errors import Unavailable
 from kefu.settings import SettingsError
 from kefu.types import Lang
 from knowledge.types import SearchResult
@@ -20,14 +23,22 @@ class NoKnowledge:
 
 
 def test_every_action_of_the_domain_is_registered(domain: dict[str, Any]) -> None:
-    executor = build_executor(NoKnowledge(), SqlOrderLookup("sqlite:///unused.db"))
+    executor = build_executor(
+        NoKnowledge(), SqlOrderLookup("sqlite:///unused.db"), SqlTicketLookup("sqlite:///unused.db")
+    )
     assert sorted(executor.actions) == sorted(domain["actions"])
 
 
 async def test_the_executor_survives_pickling_into_a_worker(orders: SqlOrderLookup) -> None:
     await orders.find("YQ20261101001")  # an open engine must not travel with the executor
-    executor = pickle.loads(pickle.dumps(build_executor(NoKnowledge(), orders)))
-    assert "action_order_status" in executor.actions
+    tickets = SqlTicketLookup(orders._url)
+    with contextlib.suppress(Unavailable):  # the order database has no tickets: opened all the same
+        await tickets.latest_open("c1")
+    try:
+        executor = pickle.loads(pickle.dumps(build_executor(NoKnowledge(), orders, tickets)))
+    finally:
+        await tickets.close()
+    assert {"action_order_status", "action_ticket_status"} <= set(executor.actions)
 
 
 def test_settings_from_the_environment(tmp_path: Path) -> None:

@@ -118,5 +118,5 @@ def stack(
         "KEFU_APPS": f"{APP_ID}={app_webhook.url}",
         "KEFU_APP_SECRET_SHOP": APP_SECRET,
     }
-    with running_stack(tmp_path_factory.mktemp("stack"), redis_url, extra_env=extra) as running:
+    with running_stack(tmp_path_factory.mktemp("stack"), redis_url, replicas=2, extra_env=extra) as running:
         yield running

@@ -80,7 +80,8 @@ def make_app(deps: Deps, clients: dict[str, AppClient]) -> Sanic[Any, Any]:
     Sanic.test_mode = True
     app = create_app(deps, name=f"kefu_app_{id(deps)}_{len(clients)}")
     app_channel.install(app, deps, clients)
-    app.blueprint(admin_routes.create_blueprint(deps.staff_sessions, deps.redis))
+    if "admin_app" not in app.blueprints:  # until (and after) create_app registers it
+        app.blueprint(admin_routes.create_blueprint(deps.staff_sessions, deps.redis))
     return app
 
 

@@ -186,7 +186,8 @@ async def deps(tmp_path: Path, redis_url: str) -> AsyncIterator[Deps]:
 async def client(deps: Deps) -> SanicASGITestClient:
     Sanic.test_mode = True
     app = create_app(deps, name=f"kefu_identities_{id(deps)}")
-    app.blueprint(identity_routes.create_blueprint(deps.staff_sessions, deps.sessions))
+    if "identities" not in app.blueprints:  # until (and after) create_app registers it
+        app.blueprint(identity_routes.create_blueprint(deps.staff_sessions, deps.sessions))
     return app.asgi_client
 
 

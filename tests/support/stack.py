@@ -30,11 +30,31 @@ class Stack:
     service_urls: list[str]
     rasa_url: str
     actions_url: str
-    logs: list[Path] = field(default_factory=list)
+    workdir: Path
+    services: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    service_envs: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def service_url(self) -> str:
         return self.service_urls[0]
+
+    def kill_service(self, index: int) -> None:
+        """SIGKILL one service replica: no shutdown code runs."""
+        self.services[index].kill()
+        self.services[index].wait()
+
+    def restart_service(self, index: int) -> None:
+        log = self.workdir / f"service{index}-restarted.log"
+        with log.open("ab") as out:
+            proc = subprocess.Popen(
+                [str(MAIN_PY), "-m", "kefu.service"],
+                env=self.service_envs[index],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+            )
+        self.services[index] = proc
+        _wait_http(f"{self.service_urls[index]}/healthz", proc, log, 120)
 
     def kefu(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the `kefu` CLI against this stack's database and knowledge directory."""
@@ -155,12 +175,12 @@ def running_stack(
                 timeout=300,
             )
         )
-        urls = []
+        running = Stack(env, [], rasa_url, actions_url, workdir)
         for i in range(replicas):
             port = free_port()
             service_env = {**env, "KEFU_PORT": str(port), "RASA_URL": rasa_url, "ACTIONS_URL": actions_url}
             url = f"http://127.0.0.1:{port}"
-            stack.enter_context(
+            proc = stack.enter_context(
                 process(
                     f"service{i}",
                     [str(MAIN_PY), "-m", "kefu.service"],
@@ -170,5 +190,11 @@ def running_stack(
                     timeout=120,
                 )
             )
-            urls.append(url)
-        yield Stack(env, urls, rasa_url, actions_url, sorted(workdir.glob("*.log")))
+            running.services.append(proc)
+            running.service_urls.append(url)
+            running.service_envs.append(service_env)
+        try:
+            yield running
+        finally:
+            for proc in running.services:  # a replica restarted by a test is not in the ExitStack
+                stop(proc)
