@@ -24,52 +24,16 @@ APP_ID = "shop"
 APP_SECRET = "integration-app-secret-32-chars!"  # 32 characters
 
 
-class FakeWeComServer:
-    """The fake served on a loopback port from its own thread and event loop."""
+class ThreadedServer:
+    """An aiohttp app served on a loopback port from its own thread and event loop, so the
+    synchronous tests and the processes under test can both reach it."""
 
-    def __init__(self) -> None:
-        self.fake: FakeWeCom = create_fake_wecom(CORP_ID, [KF_SECRET], KF_TOKEN, KF_AES_KEY)
+    def __init__(self, app: web.Application) -> None:
         self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        self._app = app
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._serve, daemon=True)
         self._runner: web.AppRunner | None = None
-
-    def _serve(self) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._runner = web.AppRunner(self.fake.app)
-        self._loop.run_until_complete(self._runner.setup())
-        self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
-        self._loop.run_forever()
-
-    def __enter__(self) -> FakeWeComServer:
-        self._thread.start()
-        wait_for_port(self.port)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._runner is not None:
-            asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-
-
-class AppWebhookServer:
-    """The shop app's webhook: records every signed delivery Kefu POSTs, from its own thread."""
-
-    def __init__(self) -> None:
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}/hook"
-        self.deliveries: list[tuple[dict[str, str], bytes]] = []
-        self._app = web.Application()
-        self._app.router.add_post("/hook", self._hook)
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._runner: web.AppRunner | None = None
-
-    async def _hook(self, request: web.Request) -> web.Response:
-        self.deliveries.append((dict(request.headers), await request.read()))
-        return web.Response(text="ok")
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
@@ -78,28 +42,55 @@ class AppWebhookServer:
         self._loop.run_until_complete(web.TCPSite(self._runner, "127.0.0.1", self.port).start())
         self._loop.run_forever()
 
-    def __enter__(self) -> AppWebhookServer:
+    def start(self) -> None:
         self._thread.start()
         wait_for_port(self.port)
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         if self._runner is not None:
             asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
 
 
+class FakeWeComServer(ThreadedServer):
+    """Tencent's API, played by the protocol-faithful fake."""
+
+    def __init__(self) -> None:
+        self.fake: FakeWeCom = create_fake_wecom(CORP_ID, [KF_SECRET], KF_TOKEN, KF_AES_KEY)
+        super().__init__(self.fake.app)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+
+class AppWebhookServer(ThreadedServer):
+    """The shop app's webhook: records every signed delivery Kefu POSTs."""
+
+    def __init__(self) -> None:
+        self.deliveries: list[tuple[dict[str, str], bytes]] = []
+        app = web.Application()
+        app.router.add_post("/hook", self._hook)
+        super().__init__(app)
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+
+    async def _hook(self, request: web.Request) -> web.Response:
+        self.deliveries.append((dict(request.headers), await request.read()))
+        return web.Response(text="ok")
+
+
 @pytest.fixture(scope="session")
 def app_webhook() -> Iterator[AppWebhookServer]:
-    with AppWebhookServer() as server:
-        yield server
+    server = AppWebhookServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
 def wecom() -> Iterator[FakeWeComServer]:
-    with FakeWeComServer() as server:
-        yield server
+    server = FakeWeComServer()
+    server.start()
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")
