@@ -108,10 +108,8 @@ class Desk:
                 reason=str(handoff.reason),
             )
         )
-        notices = [
-            text_for("queued", handoff.lang),
-            text_for("queue_position", handoff.lang, position=position, ahead=position - 1),
-        ]
+        # The bot's own reply already says a person will take over; add where they stand.
+        notices = [text_for("queue_position", handoff.lang, position=position, ahead=position - 1)]
         return [*notices, decision.customer_text] if decision.customer_text else notices
 
     async def _after_hours(
