@@ -87,6 +87,7 @@ def create_blueprint(
             {
                 "conversation_id": transcript.conversation_id,
                 "state": transcript.state,
+                "queue_position": transcript.queue_position,
                 "messages": [asdict(m) for m in transcript.messages],
             }
         )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kefu import conversations as repo
@@ -21,8 +23,13 @@ def to_transcript_message(m: Message) -> TranscriptMessage:
 
 
 class SqlTranscripts:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        position: Callable[[str], Awaitable[int | None]] | None = None,
+    ) -> None:
         self._sessions = sessions
+        self._position = position  # the live queue position (Redis), while queued
 
     async def for_customer(
         self, conversation_id: str, channel: str, channel_user_id: str, after: int
@@ -36,4 +43,7 @@ class SqlTranscripts:
             if conv is None or conv.channel != channel or conv.channel_user_id != channel_user_id:
                 raise NotFound("conversation not found", code="conversation_not_found")
             messages = await repo.messages_after(session, conversation_id, after)
-            return Transcript(conv.id, conv.state, tuple(to_transcript_message(m) for m in messages))
+        position = None
+        if conv.state == "queued" and self._position is not None:
+            position = await self._position(conv.id)
+        return Transcript(conv.id, conv.state, tuple(to_transcript_message(m) for m in messages), position)

@@ -128,3 +128,4 @@ class Transcript:
     conversation_id: str
     state: str
     messages: tuple[TranscriptMessage, ...]
+    queue_position: int | None = None  # 1-based, while queued

@@ -69,15 +69,21 @@ def create_app(
     @app.before_server_start
     async def start_background(app: Sanic[Any, Any]) -> None:
         app.ctx.stop = asyncio.Event()
-        app.add_task(
-            run_sla_sweeper(app.ctx.stop, 60.0, session_factory=deps.sessions, redis=deps.redis),
-            name="sla_sweeper",
-        )
-        app.add_task(sweep_presence(deps, app.ctx.stop), name="presence_sweeper")
+        app.ctx.background = [
+            asyncio.create_task(
+                run_sla_sweeper(app.ctx.stop, 60.0, session_factory=deps.sessions, redis=deps.redis),
+                name="sla_sweeper",
+            ),
+            asyncio.create_task(sweep_presence(deps, app.ctx.stop), name="presence_sweeper"),
+        ]
 
     @app.before_server_stop
     async def stop_background(app: Sanic[Any, Any]) -> None:
+        # Let each loop finish its turn: a task cancelled mid-query would leak its connection.
         app.ctx.stop.set()
+        _, pending = await asyncio.wait(app.ctx.background, timeout=15)
+        for task in pending:
+            task.cancel()
 
     @app.after_server_stop
     async def close(app: Sanic[Any, Any]) -> None:

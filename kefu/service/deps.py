@@ -101,7 +101,7 @@ def build_deps(settings: Settings) -> Deps:
         bot,
         events,
         switchboard,
-        SqlTranscripts(sessions),
+        SqlTranscripts(sessions, queue.position),
         Sessions(client, sessions),
         LazySession(),
         outbound,

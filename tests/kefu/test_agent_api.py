@@ -102,11 +102,13 @@ async def test_vip_waits_less_and_backlog_drains_on_login(client: SanicASGITestC
     vip = await say(client, "vip1", "帮我写一首诗")
     assert normal["state"] == vip["state"] == "queued"
     assert any("第 1 位" in r["text"] for r in vip["replies"])  # the VIP went ahead of the normal customer
+    assert (await customer_view(client, normal["conversation_id"], "normal1"))["queue_position"] == 2
     bob = await staff_member(client, deps, "bob", skills=["general"], max_concurrent=1)
     await client.put("/api/agent/status", json={"status": "online"}, headers=bob)  # backlog drained now
     _, resp = await client.get("/api/agent/conversations", headers=bob)
     assert [c["id"] for c in resp.json["conversations"]] == [vip["conversation_id"]]
-    assert (await customer_view(client, normal["conversation_id"], "normal1"))["state"] == "queued"
+    waiting = await customer_view(client, normal["conversation_id"], "normal1")
+    assert waiting["state"] == "queued" and waiting["queue_position"] == 1  # moved up as the queue moved
     await client.post(f"/api/agent/conversations/{vip['conversation_id']}/close", headers=bob)
     _, resp = await client.get("/api/agent/conversations", headers=bob)  # freed capacity drains the queue
     assert [c["id"] for c in resp.json["conversations"]] == [normal["conversation_id"]]

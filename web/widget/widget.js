@@ -14,6 +14,7 @@
       toggle: "English",
       toggleLabel: "Switch to English",
       states: { bot: "机器人", queued: "排队中", agent: "人工客服", ticket: "已转工单", closed: "已结束" },
+      position: "排队中 · 第 {n} 位",
       senders: { customer: "我：", bot: "机器人：", agent: "客服：", system: "系统消息：" },
       choices: "请选择",
       retrying: "网络不稳定，正在重新发送…",
@@ -32,6 +33,7 @@
       toggle: "中文",
       toggleLabel: "切换到中文",
       states: { bot: "Bot", queued: "In queue", agent: "Human agent", ticket: "Ticket created", closed: "Closed" },
+      position: "In queue · number {n}",
       senders: { customer: "You: ", bot: "Bot: ", agent: "Agent: ", system: "System: " },
       choices: "Choose one",
       retrying: "Connection is unstable, resending…",
@@ -201,11 +203,15 @@
   };
 
   // ------------------------------------------------------------ state badge, notices
-  Widget.prototype.setState = function (state) {
+  Widget.prototype.setState = function (state, position) {
     var labels = this.t("states");
     var known = Object.prototype.hasOwnProperty.call(labels, state);
     this.state = known ? state : this.state;
-    this.badge.textContent = labels[this.state];
+    if (this.state !== "queued") this.position = null;
+    else if (typeof position === "number" && position > 0) this.position = position;
+    this.badge.textContent = this.state === "queued" && this.position
+      ? this.t("position").replace("{n}", String(this.position))
+      : labels[this.state];
     this.badge.setAttribute("data-state", this.state);
     this.updatePolling();
   };
@@ -423,7 +429,7 @@
     return request("GET", url).then(function (data) {
       if (id !== self.conversation) return;
       (Array.isArray(data.messages) ? data.messages : []).forEach(function (m) { self.addServerMessage(m); });
-      if (typeof data.state === "string") self.setState(data.state);
+      if (typeof data.state === "string") self.setState(data.state, data.queue_position);
     }, function (err) {
       if (id === self.conversation && err instanceof ApiError && err.status >= 400 && err.status < 500) {
         self.forgetConversation();   // not ours any more, or gone: the next message starts afresh
