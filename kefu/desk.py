@@ -25,7 +25,7 @@ from handoff.queue import HandoffQueue
 from kefu import conversations as repo
 from kefu.auth import Staff
 from kefu.db.models import Conversation, CsatRating, Customer, Message, User
-from kefu.errors import Conflict, KefuError, NotFound, ValidationFailed
+from kefu.errors import Conflict, KefuError, NotFound, Unavailable, ValidationFailed
 from kefu.outbound import Outbound
 from kefu.routing import DEFAULT_RULES, Rule, route
 from kefu.texts import text_for
@@ -216,7 +216,11 @@ class Desk:
             if conv.state != ConversationState.AGENT:
                 raise Conflict("the conversation is not with an agent", code="not_assigned")
             message = self._outbound.add(session, conv, "agent", text, payload={"agent": staff.username})
-        await self._outbound.deliver(conv, message)
+        if not await self._outbound.deliver(conv, message):
+            raise Unavailable(
+                f"the reply is saved but the {conv.channel} channel did not accept it; try again",
+                code="delivery_failed",
+            )
         return message
 
     async def note(self, staff: Staff, conversation_id: str, text: str) -> Message:

@@ -4,6 +4,7 @@ sockets, and handed to the channel's sender (web needs none; app and WeCom push 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, Protocol
 
@@ -12,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from kefu import conversations as repo
 from kefu.db.models import Conversation, Message
 from kefu.types import Channel, OutboundMessage
+
+log = logging.getLogger(__name__)
 
 
 class ChannelSender(Protocol):
@@ -44,13 +47,17 @@ class Outbound:
         """Store the message in the caller's transaction; call ``deliver`` after the commit."""
         return repo.add_message(session, conv.id, sender, text, payload=payload)
 
-    async def deliver(self, conv: Conversation, message: Message) -> None:
-        """Push a committed message to the customer (socket fan-out and the vendor channel)."""
+    async def deliver(self, conv: Conversation, message: Message) -> bool:
+        """Push a committed message to the customer (socket fan-out and the vendor channel).
+
+        Never raises: the message is stored either way; False means the vendor channel refused
+        or could not be reached (logged), so a caller can tell the agent.
+        """
         await self._events.message_added(conv.id, message)
-        if message.sender == "note":
-            return
         channel_sender = self._senders.get(conv.channel)
-        if channel_sender is not None:
+        if message.sender == "note" or channel_sender is None:
+            return True
+        try:
             await channel_sender.send(
                 OutboundMessage(
                     conversation_id=conv.id,
@@ -59,5 +66,10 @@ class Outbound:
                     text=message.text,
                     sender="agent" if message.sender == "agent" else "system",
                     message_id=str(message.id),
+                    entry_point=conv.entry_point,
                 )
             )
+        except Exception:
+            log.exception("delivering message %s on %s failed", message.id, conv.channel)
+            return False
+        return True

@@ -48,7 +48,7 @@ PAGE_SIZE = 20
 class TicketOutbound(service.MessageSink, Protocol):
     """kefu.outbound.Outbound: stores a staff message, and delivers it once committed."""
 
-    async def deliver(self, conv: Conversation, message: Message) -> None: ...
+    async def deliver(self, conv: Conversation, message: Message) -> bool: ...
 
 
 def utc_now() -> datetime:
@@ -140,12 +140,10 @@ def create_blueprint(
 
 async def deliver(outbound: TicketOutbound, result: service.ReplyResult) -> bool:
     """Send the committed reply; a channel failure is logged, the reply stays stored."""
-    try:
-        await outbound.deliver(result.conversation, result.message)
-    except Exception:
-        log.exception("ticket %s: reply %s not delivered", result.ticket.number, result.message.id)
-        return False
-    return True
+    delivered = await outbound.deliver(result.conversation, result.message)  # logs its own failures
+    if not delivered:
+        log.warning("ticket %s: reply %s stored but not delivered", result.ticket.number, result.message.id)
+    return delivered
 
 
 def actor(request: Request) -> str:

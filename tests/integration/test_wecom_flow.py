@@ -63,3 +63,49 @@ def test_bad_signature_is_refused(stack: Stack, wecom: FakeWeComServer) -> None:
     )
     assert resp.status_code == 403
     assert resp.json()["error"]["code"] == "bad_signature"
+
+
+def test_wecom_customer_handed_off_and_the_agent_reply_goes_back_on_wecom(
+    stack: Stack, wecom: FakeWeComServer
+) -> None:
+    user = "wmIntegrationD"
+    assert post_callback(stack, wecom, user, "帮我写一首诗").status_code == 200
+    declined = replies_to(wecom, user, 2)  # the bot's handoff line and the queue position
+    assert any("人工" in text for text in declined)
+    added = stack.kefu(
+        "agents",
+        "add",
+        "wecom-agent",
+        "--role",
+        "agent",
+        "--password-stdin",
+        "--max-concurrent",
+        "50",
+        stdin="integration-pass\n",
+    )
+    assert added.returncode == 0, added.stderr
+    login = httpx.post(
+        f"{stack.service_url}/api/auth/login",
+        json={"username": "wecom-agent", "password": "integration-pass"},
+        timeout=10,
+    )
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    try:
+        httpx.put(
+            f"{stack.service_url}/api/agent/status", json={"status": "online"}, headers=headers, timeout=30
+        )
+        mine = httpx.get(f"{stack.service_url}/api/agent/conversations", headers=headers, timeout=10).json()
+        [conv] = [c["id"] for c in mine["conversations"] if c["channel"] == "wecom_kf"]
+        sent = httpx.post(
+            f"{stack.service_url}/api/agent/conversations/{conv}/messages",
+            json={"text": "您好，我是人工客服小王"},
+            headers=headers,
+            timeout=30,
+        )
+        assert sent.status_code == 200, sent.text
+        texts = replies_to(wecom, user, 4)  # + "agent joined" + the agent's own words
+        assert "您好，我是人工客服小王" in texts
+    finally:
+        httpx.put(
+            f"{stack.service_url}/api/agent/status", json={"status": "offline"}, headers=headers, timeout=30
+        )
