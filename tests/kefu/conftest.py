@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+import redis.asyncio as aioredis
 from sanic import Sanic
 from sanic_testing.testing import SanicASGITestClient
 
@@ -64,9 +65,7 @@ def bot() -> ScriptedBot:
     return ScriptedBot()
 
 
-@pytest.fixture
-def deps(tmp_path: Path, redis_url: str, redis_client: Any, bot: ScriptedBot) -> Iterator[Deps]:
-    # redis_client flushes the database around each test: no agents or queues leak between tests.
+def make_deps(tmp_path: Path, redis_url: str, bot: ScriptedBot) -> Deps:
     db_url = f"sqlite:///{tmp_path / 'kefu.db'}"
     upgrade(db_url)
     settings = Settings.from_env(
@@ -81,7 +80,26 @@ def deps(tmp_path: Path, redis_url: str, redis_client: Any, bot: ScriptedBot) ->
     built.bot = bot  # type: ignore[assignment]
     built.switchboard._bot = bot
     built.desk._clock = lambda: OPEN_HOUR  # handoffs in business hours, whatever the real time
+    return built
+
+
+@pytest.fixture
+def deps(tmp_path: Path, redis_url: str, redis_client: Any, bot: ScriptedBot) -> Iterator[Deps]:
+    # redis_client flushes the database around each test: no agents or queues leak between tests.
+    yield make_deps(tmp_path, redis_url, bot)
+
+
+@pytest.fixture
+async def private_deps(tmp_path: Path, redis_url: str, bot: ScriptedBot) -> AsyncIterator[Deps]:
+    """Deps on a Redis database of their own (db 7, flushed): for tests of background consumers
+    (e.g. delivery streams) that no other test's leftover task may touch."""
+    private_url = redis_url.rsplit("/", 1)[0] + "/7"
+    flusher = aioredis.Redis.from_url(private_url)
+    await flusher.flushdb()
+    await flusher.aclose()
+    built = make_deps(tmp_path, private_url, bot)
     yield built
+    await built.close()
 
 
 @pytest.fixture

@@ -162,8 +162,9 @@ async def test_app_of_ignores_other_channels(deps: Deps) -> None:
 
 
 async def test_dead_letters_are_listed_and_redriven_by_admins(
-    deps: Deps, clients: dict[str, AppClient], receiver: Receiver
+    private_deps: Deps, clients: dict[str, AppClient], receiver: Receiver
 ) -> None:
+    deps = private_deps
     app = make_app(deps, {})  # the routes only; this test runs the worker by hand
     client = app.asgi_client
     tokens = {role: headers for role, (_, headers) in (await staff_tokens(deps, client)).items()}
