@@ -23,6 +23,7 @@ from kefu.service import (
     health,
     hours_routes,
     identity_routes,
+    openapi,
     pages,
     ticket_routes,
     wecom,
@@ -64,6 +65,7 @@ def create_app(
     app.blueprint(identity_routes.create_blueprint(deps.staff_sessions, deps.sessions))
     app.blueprint(admin_routes.create_blueprint(deps.staff_sessions, deps.redis))
     app_channel.install(app, deps, app_clients or {})
+    app.blueprint(openapi.create_blueprint())
     app.blueprint(pages.create_blueprint())
 
     @app.before_server_start
