@@ -5,13 +5,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from knowledge.importer import dump_file, parse_file
-from knowledge.index import IndexConfig, load_index
 from tqdm import tqdm
 
 from kefu.commands.common import database
 from kefu.knowledge_state import current_version
 from kefu.settings import Settings
+from knowledge.importer import dump_file, parse_file
+from knowledge.index import IndexConfig, load_index
 from knowledge.publish import publish
 from knowledge.store import import_entries, list_entries
 
