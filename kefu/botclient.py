@@ -7,6 +7,7 @@ from typing import Any, Protocol
 import aiohttp
 
 from kefu.errors import Unavailable
+from kefu.http import LazySession
 from kefu.types import BotReply
 
 
@@ -40,20 +41,10 @@ def parse_rest_replies(payload: Any) -> list[BotReply]:
 class RasaClient:
     """Talks to ``rasa run --enable-api`` over its REST channel."""
 
-    def __init__(self, base_url: str, timeout: float) -> None:
-        self._http: aiohttp.ClientSession | None = None
+    def __init__(self, http: LazySession, base_url: str, timeout: float) -> None:
+        self._session = http  # shared with the other outgoing calls; closed by its owner
         self._base = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
-
-    @property
-    def _session(self) -> aiohttp.ClientSession:
-        if self._http is None or self._http.closed:
-            self._http = aiohttp.ClientSession()
-        return self._http
-
-    async def close(self) -> None:
-        if self._http is not None:
-            await self._http.close()
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
         body = {"sender": sender, "message": text, "metadata": metadata}

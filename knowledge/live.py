@@ -45,6 +45,12 @@ def read_current(root: Path) -> int | None:
     return int(text) if text.isdigit() else None
 
 
+def published_version(root: Path) -> int | None:
+    """The current version, if its artifact directory is actually there."""
+    version = read_current(root)
+    return version if version is not None and version_dir(root, version).is_dir() else None
+
+
 def write_current(root: Path, version: int) -> None:
     root.mkdir(parents=True, exist_ok=True)
     tmp = root / f".CURRENT.{os.getpid()}.{threading.get_ident()}"

@@ -8,10 +8,10 @@ from pathlib import Path
 from tqdm import tqdm
 
 from kefu.commands.common import database
-from kefu.knowledge_state import current_version
 from kefu.settings import Settings
 from knowledge.importer import dump_file, parse_file
 from knowledge.index import IndexConfig, load_index
+from knowledge.live import published_version, version_dir
 from knowledge.publish import publish
 from knowledge.store import import_entries, list_entries
 
@@ -57,8 +57,9 @@ async def _export(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _publish(args: argparse.Namespace, settings: Settings) -> int:
-    if args.if_missing and current_version(settings.knowledge_dir) is not None:
-        print(f"knowledge version {current_version(settings.knowledge_dir)} is current; nothing to do")
+    current = published_version(settings.knowledge_dir)
+    if args.if_missing and current is not None:
+        print(f"knowledge version {current} is current; nothing to do")
         return 0
     bars: dict[str, tqdm[None]] = {}
 
@@ -77,11 +78,11 @@ async def _publish(args: argparse.Namespace, settings: Settings) -> int:
 
 
 async def _ask(args: argparse.Namespace, settings: Settings) -> int:
-    version = current_version(settings.knowledge_dir)
+    version = published_version(settings.knowledge_dir)
     if version is None:
         print("no knowledge version is published yet: run `kefu knowledge publish`")
         return 1
-    index = load_index(settings.knowledge_dir / "versions" / str(version), IndexConfig())
+    index = load_index(version_dir(settings.knowledge_dir, version), IndexConfig())
     result = index.search(args.question, lang=args.lang, k=args.k)
     print(f"version {version}  decision: {result.decision}  threshold: {result.threshold:.3f}")
     for rank, cand in enumerate(result.candidates, 1):

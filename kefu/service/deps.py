@@ -19,7 +19,6 @@ from kefu.botclient import RasaClient
 from kefu.db.engine import create_engine, session_factory
 from kefu.desk import Desk
 from kefu.http import LazySession
-from kefu.knowledge_state import current_version
 from kefu.locks import RedisLocks
 from kefu.outbound import Outbound
 from kefu.realtime import RedisEvents
@@ -27,6 +26,7 @@ from kefu.settings import Settings
 from kefu.suggest import Suggester
 from kefu.switchboard import Switchboard
 from kefu.transcripts import SqlTranscripts
+from knowledge.live import published_version
 
 
 @dataclass
@@ -46,7 +46,6 @@ class Deps:
     suggester: Suggester
 
     async def close(self) -> None:
-        await self.bot.close()
         await self.http.close()
         await self.redis.aclose()
         await self.engine.dispose()
@@ -69,22 +68,21 @@ class Deps:
         return True
 
     async def _actions_up(self) -> bool:
-        timeout = aiohttp.ClientTimeout(total=3)
-        async with (
-            aiohttp.ClientSession(timeout=timeout) as http,
-            http.get(f"{self.settings.actions_url}/health") as resp,
-        ):
-            return resp.status == 200
+        async with self.http.get(
+            f"{self.settings.actions_url}/health", timeout=aiohttp.ClientTimeout(total=3)
+        ) as resp:
+            return bool(resp.status == 200)
 
     async def _knowledge_up(self) -> bool:
-        return current_version(self.settings.knowledge_dir) is not None
+        return published_version(self.settings.knowledge_dir) is not None
 
 
 def build_deps(settings: Settings) -> Deps:
     client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
-    bot = RasaClient(settings.rasa_url, settings.bot_timeout)
+    http = LazySession()
+    bot = RasaClient(http, settings.rasa_url, settings.bot_timeout)
     events = RedisEvents(client)
     outbound = Outbound(events)
     handoff_events = HandoffEvents(client)
@@ -103,7 +101,7 @@ def build_deps(settings: Settings) -> Deps:
         switchboard,
         SqlTranscripts(sessions, queue.position),
         Sessions(client, sessions),
-        LazySession(),
+        http,
         outbound,
         desk,
         Suggester(sessions, settings.knowledge_dir),

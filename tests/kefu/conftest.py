@@ -52,9 +52,6 @@ class ScriptedBot:
     async def healthy(self) -> bool:
         return not self.down
 
-    async def close(self) -> None:
-        return None
-
 
 # Wednesday 2026-11-18 10:00 in Shanghai: inside the default hours, not a holiday.
 OPEN_HOUR = datetime(2026, 11, 18, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
