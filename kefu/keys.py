@@ -18,3 +18,8 @@ def conversation_events(conversation_id: str) -> str:
 def session_token(token_hash: str) -> str:
     """Written by kefu.auth: a staff session."""
     return f"{PREFIX}:session:{token_hash}"
+
+
+def knowledge_publish_lock() -> str:
+    """Written by kefu.service.knowledge_routes: one publish at a time across replicas."""
+    return f"{PREFIX}:lock:knowledge:publish"

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+STAFF_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")  # as kefu.staff accepts
+WECOM_USERID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 
 class SettingsError(Exception):
@@ -25,6 +28,8 @@ class WeComSettings:
     app_agent_id: str = ""
     app_secret: str = field(default="", repr=False)
     api_base: str = "https://qyapi.weixin.qq.com"
+    # Kefu staff username -> WeCom servicer userid (WECOM_KF_SERVICERS); empty: the API answers.
+    kf_servicers: tuple[tuple[str, str], ...] = ()
 
     @property
     def kf_enabled(self) -> bool:
@@ -79,8 +84,30 @@ class Settings:
                 app_agent_id=env.get("WECOM_APP_AGENT_ID", ""),
                 app_secret=env.get("WECOM_APP_SECRET", ""),
                 api_base=env.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com"),
+                kf_servicers=parse_servicers(env.get("WECOM_KF_SERVICERS", "")),
             ),
         )
+
+
+def parse_servicers(raw: str) -> tuple[tuple[str, str], ...]:
+    """``alice=zhangsan,bob=lisi`` (Kefu username = WeCom userid) as pairs, each side unique."""
+    pairs: list[tuple[str, str]] = []
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        username, sep, userid = (side.strip() for side in item.partition("="))
+        if not sep or not STAFF_USERNAME.match(username) or not WECOM_USERID.match(userid):
+            raise SettingsError(
+                f"WECOM_KF_SERVICERS: {item!r} is not username=userid (e.g. alice=zhangsan; a Kefu "
+                "username of a-z 0-9 _ . -, a WeCom userid of letters, digits and _ . @ -)"
+            )
+        pairs.append((username, userid))
+    for side, name in ((0, "Kefu username"), (1, "WeCom userid")):
+        values = [pair[side] for pair in pairs]
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise SettingsError(f"WECOM_KF_SERVICERS: the {name} {repeated[0]!r} appears twice")
+    return tuple(pairs)
 
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:

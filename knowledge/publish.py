@@ -1,4 +1,5 @@
-"""Publishing: build a new index version from the enabled SQL entries and make it current."""
+"""Publishing: build a new index version from the enabled SQL entries (plus their active learned
+questions, ``knowledge.learning``) and make it current."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from kefu.db.models import KnowledgeVersion
 from kefu.errors import ValidationFailed
 from knowledge.index import IndexConfig, build_index
+from knowledge.learning import active_learned, merge
 from knowledge.live import next_version_dir, write_current
 from knowledge.store import list_entries
 
@@ -23,6 +25,7 @@ class Published:
     version: int
     entry_count: int
     path: str
+    learned_count: int = 0
 
 
 async def publish(
@@ -36,10 +39,13 @@ async def publish(
     root = knowledge_dir
     async with sessions() as session:
         entries = await list_entries(session, enabled_only=True)
+        learned = await active_learned(session)
     if not entries:
         raise ValidationFailed("there are no enabled FAQ entries to publish", code="knowledge_empty")
+    merged = merge(entries, learned)
+    learned_count = sum(len(m.similar) - len(e.similar) for m, e in zip(merged, entries, strict=True))
     version, out_dir = next_version_dir(root)
-    await asyncio.to_thread(build_index, entries, out_dir, config, progress)
+    await asyncio.to_thread(build_index, merged, out_dir, config, progress)
     async with sessions.begin() as session:
         session.add(
             KnowledgeVersion(
@@ -47,4 +53,4 @@ async def publish(
             )
         )
     write_current(root, version)
-    return Published(version, len(entries), str(out_dir))
+    return Published(version, len(entries), str(out_dir), learned_count)

@@ -4,7 +4,8 @@ What the service needs to wire it (see each module for details)::
 
     crypto = WeComCrypto(token, encoding_aes_key, corp_id)
     client = WeComClient(session, redis, corp_id, secret, base_url=api_base)
-    ingest = WeComKfIngest(KfApi(client), redis, MessageDedup(redis, "kf"))
+    ingest = WeComKfIngest(KfApi(client), redis, MessageDedup(redis, "kf"), on_servicer=...)
+    servicers = ServicerSessions(KfApi(client), redis)   # state 3 / 4 when humans take over
     app.blueprint(create_kf_blueprint(crypto, ingest, on_inbound))
 """
 
@@ -26,20 +27,24 @@ from connectors.wecom.errors import (
     WrongReceiveId,
 )
 from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
-from connectors.wecom.models import MenuItem, ServiceState, split_text
+from connectors.wecom.models import KfMessage, MenuItem, ServiceState, split_text
 from connectors.wecom.routes import create_app_blueprint, create_kf_blueprint
+from connectors.wecom.sessions import UNKNOWN_SERVICER, ServicerSessions
 
 __all__ = [
     "DEFAULT_API_BASE",
+    "UNKNOWN_SERVICER",
     "AppApi",
     "BadPadding",
     "BadSignature",
     "KfApi",
+    "KfMessage",
     "MenuItem",
     "MessageDedup",
     "SendQuotaExceeded",
     "SendWindowClosed",
     "ServiceState",
+    "ServicerSessions",
     "WeComApiError",
     "WeComAppIngest",
     "WeComAuthError",

@@ -3,6 +3,8 @@
 A kf callback only says "something new for open_kfid"; the messages are pulled with
 kf/sync_msg from the cursor saved in Redis, one sync per open_kfid at a time, page by page
 while has_more. Customer text messages (origin 3) not seen before become ``InboundMessage``.
+Text messages a servicer typed in the WeCom client (origin 5, with a servicer_userid) go, each
+once, to ``on_servicer`` when one is given: Kefu keeps them in the transcript and sends nothing.
 """
 
 from __future__ import annotations
@@ -49,6 +51,20 @@ def kf_inbound(msg: KfMessage) -> InboundMessage | None:
     )
 
 
+def is_servicer_text(msg: KfMessage) -> bool:
+    """A text a servicer typed in the WeCom client. Messages without a servicer_userid are not
+    taken as such: they could be echoes of what Kefu itself sent through the API."""
+    return (
+        msg.origin == Origin.SERVICER
+        and msg.msgtype == "text"
+        and bool(msg.text)
+        and bool(msg.external_userid and msg.servicer_userid)
+    )
+
+
+OnServicer = Callable[[KfMessage], Awaitable[object]]
+
+
 class WeComKfIngest:
     def __init__(
         self,
@@ -59,8 +75,10 @@ class WeComKfIngest:
         limit: int = 1000,
         lock_timeout: float = 120.0,
         lock_wait: float = 60.0,
+        on_servicer: OnServicer | None = None,
     ) -> None:
         self._api = api
+        self._on_servicer = on_servicer
         self._redis = redis
         self._dedup = dedup
         self._limit = limit
@@ -110,6 +128,9 @@ class WeComKfIngest:
     ) -> list[InboundMessage]:
         found: list[InboundMessage] = []
         for msg in page.messages:
+            if self._on_servicer is not None and is_servicer_text(msg):
+                await self._servicer_message(self._on_servicer, msg)
+                continue
             inbound = kf_inbound(msg)
             if inbound is None:
                 continue
@@ -121,6 +142,11 @@ class WeComKfIngest:
                 await self._dedup.mark(msg.msgid)
                 found.append(inbound)
         return found
+
+    async def _servicer_message(self, handle: OnServicer, msg: KfMessage) -> None:
+        if not await self._dedup.seen(msg.msgid):
+            await handle(msg)  # raises: not marked, cursor not moved
+            await self._dedup.mark(msg.msgid)
 
 
 class WeComAppIngest:

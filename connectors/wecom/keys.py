@@ -38,3 +38,8 @@ def kf_sync_lock(open_kfid: str) -> str:
 def seen_message(scope: str, msgid: str) -> str:
     """Written by connectors.wecom.dedup: a message id already handled (SET NX with a TTL)."""
     return f"{PREFIX}:seen:{scope}:{msgid}"
+
+
+def kf_servicer(open_kfid: str, external_userid: str) -> str:
+    """Written by connectors.wecom.sessions: the servicer holding a kf session (state 3)."""
+    return f"{PREFIX}:kf:servicer:{open_kfid}:{external_userid}"

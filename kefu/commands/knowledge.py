@@ -73,7 +73,10 @@ async def _publish(args: argparse.Namespace, settings: Settings) -> int:
         published = await publish(sessions, settings.knowledge_dir, IndexConfig(), progress=progress)
     for bar in bars.values():
         bar.close()
-    print(f"published knowledge version {published.version} ({published.entry_count} entries)")
+    print(
+        f"published knowledge version {published.version} ({published.entry_count} entries, "
+        f"{published.learned_count} learned questions)"
+    )
     return 0
 
 

@@ -134,6 +134,31 @@ class UnansweredQuestion(Base):
     lang: Mapped[str] = mapped_column(String(8))
     top_score: Mapped[float] = mapped_column(default=0.0)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # open | added (to ``entry_key`` as a similar question) | dismissed
+    status: Mapped[str] = mapped_column(String(16), default="open", server_default="open", index=True)
+    entry_key: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    resolved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class LearnedQuestion(Base):
+    """A customer's wording learned from use; the next publish adds it to the entry's similar questions.
+
+    Sources: an editor's decision on an unanswered question, or an FAQ suggestion an agent sent
+    unedited (the customer's question is then taken to mean that entry). Editors can reject one.
+    """
+
+    __tablename__ = "learned_questions"
+    __table_args__ = (UniqueConstraint("entry_key", "text", name="uq_learned_entry_text"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_key: Mapped[str] = mapped_column(String(128), index=True)
+    text: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str] = mapped_column(String(16))  # unanswered | suggestion
+    source_id: Mapped[int] = mapped_column(Integer)
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active | rejected
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class Order(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from typing import Any
 
@@ -19,9 +20,10 @@ from kefu import conversations as repo
 from kefu.auth import Sessions, Staff, require_role
 from kefu.db.models import CannedReply, Conversation, Customer, StateTransition, SuggestionUse
 from kefu.desk import Desk
-from kefu.errors import Unauthenticated, ValidationFailed
+from kefu.errors import NotFound, Unauthenticated, ValidationFailed
 from kefu.realtime import message_json
 from kefu.suggest import Suggester
+from knowledge import learning
 
 AGENT_ROLES = ("agent",)
 
@@ -146,18 +148,24 @@ def create_blueprint(
             )
         staff = _staff(request)
         message = await desk.reply(staff, conversation_id, text)
+        edited = bool(body.get("edited"))
         async with db.begin() as session:
             last = await suggester.last_customer_text(session, conversation_id)
-            session.add(
-                SuggestionUse(
-                    conversation_id=conversation_id,
-                    agent_id=staff.user_id,
-                    source=source,
-                    key=key,
-                    edited=bool(body.get("edited")),
-                    customer_text=last,
-                )
+            use = SuggestionUse(
+                conversation_id=conversation_id,
+                agent_id=staff.user_id,
+                source=source,
+                key=key,
+                edited=edited,
+                customer_text=last,
             )
+            session.add(use)
+            await session.flush()
+            if source == "faq" and not edited and last:  # the customer's wording meant this entry
+                with contextlib.suppress(NotFound):  # the entry was deleted since it was suggested
+                    await learning.learn(
+                        session, key, last, source="suggestion", source_id=use.id, actor=staff.username
+                    )
         return json_response({"message": message_json(message)})
 
     @bp.get("/canned")

@@ -23,6 +23,7 @@ from kefu.service import (
     health,
     hours_routes,
     identity_routes,
+    knowledge_routes,
     openapi,
     pages,
     ticket_routes,
@@ -57,13 +58,22 @@ def create_app(
         ticket_routes.create_blueprint(deps.staff_sessions, deps.sessions, deps.outbound, clock=clock)
     )
     app.blueprint(hours_routes.create_blueprint(deps.staff_sessions, deps.sessions, clock=clock))
-    channels = wecom.build(deps.settings.wecom, deps.redis, deps.http, deps.switchboard)
+    channels = wecom.build(
+        deps.settings.wecom, deps.redis, deps.http, deps.switchboard, deps.sessions, deps.events
+    )
     for blueprint in channels.blueprints:
         app.blueprint(blueprint)
     for channel, sender in channels.senders.items():
         deps.outbound.register(channel, sender)
+    for channel, channel_sessions in channels.sessions.items():
+        deps.desk.register_sessions(channel, channel_sessions)
     app.blueprint(identity_routes.create_blueprint(deps.staff_sessions, deps.sessions))
     app.blueprint(admin_routes.create_blueprint(deps.staff_sessions, deps.redis))
+    app.blueprint(
+        knowledge_routes.create_blueprint(
+            deps.staff_sessions, deps.sessions, deps.redis, deps.settings.knowledge_dir
+        )
+    )
     app_channel.install(app, deps, app_clients or {})
     app.blueprint(openapi.create_blueprint())
     app.blueprint(pages.create_blueprint())

@@ -5,12 +5,17 @@ clock; errcodes 40013 (bad corpid), 40001 (bad secret), 41001 (no token), 40014 
 token), 42001 (expired token), 45009 (frequency limit per token); kf/sync_msg with opaque
 cursors, next_cursor, has_more, limit and the 10-minute callback token (95007 when invalid);
 kf/send_msg with the 48-hour window (95002), 5 messages per customer message (95001), text
-at most 2048 bytes (45002), session state rules (95018); kf/service_state/trans (95016 for a
-transition the state table forbids); message/send for a self-built app.
+at most 2048 bytes (45002), session state rules (95018: only sessions in state 0 or 1 accept
+kf/send_msg); kf/service_state/trans (95014 for state 3 without a servicer_userid, or with one
+that is not a reception servicer when ``servicers`` is given; 95016 for a transition the state
+table forbids); message/send for a self-built app.
 
-Test-side helpers build the encrypted, signed callbacks Tencent would POST.
+Test-side helpers build the encrypted, signed callbacks Tencent would POST; ``servicer_says``
+plays a servicer answering in the WeCom client (sync_msg origin 5 with servicer_userid).
 Guesses (not confirmed from Tencent's docs): 40035 for a bad or duplicate msgid and an unknown
-cursor.
+cursor; a customer message to a session in state 4 (ended) opening a new session in state 0
+(the docs say an ended session restarts when the customer writes, not which state it enters);
+3 -> 3 to the servicer already holding the session being accepted.
 """
 
 from __future__ import annotations
@@ -88,6 +93,7 @@ class _Customer:
     last_message_at: float
     sent_since: int = 0
     state: int = 0
+    servicer: str = ""
 
 
 @dataclass
@@ -118,8 +124,11 @@ class FakeWeCom:
         token_ttl: int = 7200,
         rate_limit: int = 1000,
         rate_window: float = 60.0,
+        servicers: Iterable[str] | None = None,
     ) -> None:
         self.corp_id = corp_id
+        # The corp's reception servicers (接待人员); None accepts any userid.
+        self.servicers = None if servicers is None else set(servicers)
         self.secrets = set(secrets)
         self.agent_id = agent_id
         self.clock = clock or FakeClock()
@@ -152,16 +161,19 @@ class FakeWeCom:
         if customer is None:
             customer = account.customers[external_userid] = _Customer(self.clock())
         customer.last_message_at, customer.sent_since = self.clock(), 0
-        if customer.state == 4:
-            customer.state = 0
+        if customer.state == 4:  # an ended session: the customer's message opens a new one
+            customer.state, customer.servicer = 0, ""
         self._append(open_kfid, external_userid, 3, {"msgtype": "text", "text": {"content": text}})
         return self.kf_callback(open_kfid)
 
     def servicer_says(
         self, open_kfid: str, external_userid: str, text: str, servicer: str = "agent1"
     ) -> None:
-        """A reception agent replied inside WeCom (origin 5): sync_msg returns it too."""
-        body = {"msgtype": "text", "text": {"content": text}, "servicer_userid": servicer}
+        """A reception agent replied inside WeCom (origin 5): sync_msg returns it too
+        (``servicer=""`` leaves servicer_userid out)."""
+        body: dict[str, Any] = {"msgtype": "text", "text": {"content": text}}
+        if servicer:
+            body["servicer_userid"] = servicer
         self._append(open_kfid, external_userid, 5, body)
 
     def system_event(self, open_kfid: str, external_userid: str, event_type: str) -> None:
@@ -199,6 +211,10 @@ class FakeWeCom:
 
     def service_state(self, open_kfid: str, external_userid: str) -> int:
         return self._accounts[open_kfid].customers[external_userid].state
+
+    def servicer_of(self, open_kfid: str, external_userid: str) -> str:
+        """The servicer holding a session in state 3; "" otherwise."""
+        return self._accounts[open_kfid].customers[external_userid].servicer
 
     # ---- plumbing ----------------------------------------------------------------------
 
@@ -326,11 +342,13 @@ class FakeWeCom:
         state = body.get("service_state")
         if not isinstance(state, int) or state not in TRANSITIONS:
             return _error(40035, "invalid service_state")
-        if state == 3 and not body.get("servicer_userid"):
+        servicer = body.get("servicer_userid") or ""
+        if state == 3 and (not servicer or (self.servicers is not None and servicer not in self.servicers)):
             return _error(95014, "user is not servicer")
         if state not in TRANSITIONS[customer.state]:
             return _error(95016, "service state transition not allowed")
         customer.state = state
+        customer.servicer = servicer if state == 3 else ""
         self.state_changes.append(body)
         return _ok(msg_code=secrets_module.token_hex(12))
 

@@ -20,6 +20,8 @@ KF_SECRET = "kf-secret-integration"
 KF_TOKEN = "kfTokenIntegration"
 KF_AES_KEY = base64.b64encode(bytes(range(1, 33))).decode().rstrip("=")
 OPEN_KFID = "wkINTEGRATION01"
+# Only tests/integration/test_wecom_flow.py creates this agent (answers in the WeCom client).
+SERVICER_AGENT, SERVICER_USERID = "wecom-servicer", "zhangsan"
 APP_ID = "shop"
 APP_SECRET = "integration-app-secret-32-chars!"  # 32 characters
 
@@ -106,6 +108,7 @@ def stack(
         "WECOM_KF_TOKEN": KF_TOKEN,
         "WECOM_KF_AES_KEY": KF_AES_KEY,
         "WECOM_API_BASE": wecom.url,
+        "WECOM_KF_SERVICERS": f"{SERVICER_AGENT}={SERVICER_USERID}",
         "KEFU_APPS": f"{APP_ID}={app_webhook.url}",
         "KEFU_APP_SECRET_SHOP": APP_SECRET,
     }

@@ -4,11 +4,12 @@ against the real service, Rasa and action server, with Tencent's API played by t
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import httpx
 import pytest
 
-from tests.integration.conftest import OPEN_KFID, FakeWeComServer
+from tests.integration.conftest import OPEN_KFID, SERVICER_AGENT, SERVICER_USERID, FakeWeComServer
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -109,3 +110,77 @@ def test_wecom_customer_handed_off_and_the_agent_reply_goes_back_on_wecom(
         httpx.put(
             f"{stack.service_url}/api/agent/status", json={"status": "offline"}, headers=headers, timeout=30
         )
+
+
+def wait_until(check: Callable[[], object], what: str, timeout: float = 60) -> object:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = check()
+        if found:
+            return found
+        time.sleep(0.3)
+    raise AssertionError(f"not within {timeout}s: {what}")
+
+
+def test_a_mapped_agent_answers_in_the_wecom_client_and_the_transcript_keeps_it(
+    stack: Stack, wecom: FakeWeComServer
+) -> None:
+    user, fake = "wmIntegrationE", wecom.fake
+    assert post_callback(stack, wecom, user, "帮我写一首诗").status_code == 200
+    replies_to(wecom, user, 2)  # the handoff line and the queue position
+    added = stack.kefu(
+        "agents",
+        "add",
+        SERVICER_AGENT,
+        "--role",
+        "agent",
+        "--password-stdin",
+        "--max-concurrent",
+        "50",
+        stdin="integration-pass\n",
+    )
+    assert added.returncode == 0, added.stderr
+    login = httpx.post(
+        f"{stack.service_url}/api/auth/login",
+        json={"username": SERVICER_AGENT, "password": "integration-pass"},
+        timeout=10,
+    )
+    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    api = f"{stack.service_url}/api/agent"
+    try:
+        httpx.put(f"{api}/status", json={"status": "online"}, headers=headers, timeout=30)
+        mine = httpx.get(f"{api}/conversations", headers=headers, timeout=10).json()
+        [conv] = [c["id"] for c in mine["conversations"] if c["channel"] == "wecom_kf"]
+        wait_until(lambda: fake.service_state(OPEN_KFID, user) == 3, "the session in state 3")
+        assert fake.servicer_of(OPEN_KFID, user) == SERVICER_USERID
+
+        refused = httpx.post(f"{api}/conversations/{conv}/messages", json={"text": "控制台"}, headers=headers)
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "wecom_servicer_session"
+
+        fake.servicer_says(OPEN_KFID, user, "您好，我是张三，在企业微信里回复您", servicer=SERVICER_USERID)
+        callback = fake.kf_callback(OPEN_KFID)
+        httpx.post(
+            f"{stack.service_url}/wecom/kf/callback",
+            params=callback.params,
+            content=callback.body,
+            timeout=10,
+        )
+
+        def servicer_text_stored() -> bool:
+            detail = httpx.get(f"{api}/conversations/{conv}", headers=headers, timeout=10).json()
+            return ("agent", "您好，我是张三，在企业微信里回复您") in [
+                (m["sender"], m["text"]) for m in detail["messages"]
+            ]
+
+        wait_until(servicer_text_stored, "the servicer's message in the transcript")
+        assert "您好，我是张三，在企业微信里回复您" not in replies_to(wecom, user, 3)  # never echoed
+
+        closed = httpx.post(f"{api}/conversations/{conv}/close", headers=headers, timeout=30)
+        assert closed.status_code == 200, closed.text
+        assert fake.service_state(OPEN_KFID, user) == 4
+        sent_before = len([m for m in fake.sent_messages if m.touser == user])
+        assert post_callback(stack, wecom, user, "退款多久能到账？").status_code == 200
+        answer = replies_to(wecom, user, sent_before + 1)[-1]  # the bot again, through the API
+        assert "工作日" in answer
+    finally:
+        httpx.put(f"{api}/status", json={"status": "offline"}, headers=headers, timeout=30)

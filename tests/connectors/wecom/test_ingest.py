@@ -10,8 +10,9 @@ from connectors.wecom.api import KfApi
 from connectors.wecom.dedup import MessageDedup
 from connectors.wecom.errors import WeComApiError
 from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
+from connectors.wecom.models import KfMessage
 from connectors.wecom.xml import AppTextMessage, KfEvent, parse_callback
-from kefu.types import Channel
+from kefu.types import Channel, InboundMessage
 from tests.connectors.wecom.conftest import CORP_ID, OPEN_KFID
 from tests.fakes.wecom_api import FakeWeCom, SignedCallback
 
@@ -131,3 +132,49 @@ async def test_a_failed_handler_loses_nothing(
     again = await ingest.pull(event_of(fake.customer_says(OPEN_KFID, "wmCarol", "q3")), handle=flaky)
     assert [m.text for m in again] == ["q1", "q2", "q3"]
     assert handled == ["q0", "q1-failed", "q1", "q2", "q3"]
+
+
+async def test_servicer_messages_go_to_on_servicer_once(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    seen: list[KfMessage] = []
+
+    async def on_servicer(msg: KfMessage) -> None:
+        seen.append(msg)
+
+    ingest = WeComKfIngest(kf_api, redis_client, MessageDedup(redis_client, "kf"), on_servicer=on_servicer)
+    fake.customer_says(OPEN_KFID, "wmDan", "hello")
+    fake.servicer_says(OPEN_KFID, "wmDan", "您好，我是张三", servicer="zhangsan")
+    fake.servicer_says(OPEN_KFID, "wmDan", "no servicer id", servicer="")
+    callback = fake.kf_callback(OPEN_KFID)
+    got = await ingest.pull(event_of(callback))
+    assert [m.text for m in got] == ["hello"]
+    assert [(m.text, m.servicer_userid, m.external_userid) for m in seen] == [
+        ("您好，我是张三", "zhangsan", "wmDan")
+    ]
+    await redis_client.delete(keys.kf_cursor(OPEN_KFID))  # re-read from the start: nothing twice
+    assert await ingest.pull(event_of(fake.kf_callback(OPEN_KFID))) == []
+    assert len(seen) == 1
+
+
+async def test_a_failing_servicer_handler_keeps_the_message_for_the_next_sync(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    calls: list[str] = []
+
+    async def flaky(msg: KfMessage) -> None:
+        calls.append(msg.msgid)
+        if len(calls) == 1:
+            raise RuntimeError("database down")
+
+    ingest = WeComKfIngest(kf_api, redis_client, MessageDedup(redis_client, "kf"), on_servicer=flaky)
+    fake.customer_says(OPEN_KFID, "wmEve", "hi")
+    fake.servicer_says(OPEN_KFID, "wmEve", "reply", servicer="zhangsan")
+
+    async def handle(msg: InboundMessage) -> None:
+        return None
+
+    with pytest.raises(RuntimeError):
+        await ingest.pull(event_of(fake.kf_callback(OPEN_KFID)), handle=handle)
+    await ingest.pull(event_of(fake.kf_callback(OPEN_KFID)), handle=handle)
+    assert len(calls) == 2 and calls[0] == calls[1]
