@@ -97,19 +97,20 @@ def create_blueprint(
             rows = await learning.list_learned(session, entry_key=key, status=status, limit=limit)
         return json({"learned": [learned_json(r) for r in rows]})
 
+    async def set_status(learned_id: int, status: learning.LearnedStatus) -> HTTPResponse:
+        async with sessions.begin() as session:
+            row = await learning.set_learned_status(session, learned_id, status)
+            return json({"learned": learned_json(row)})
+
     @bp.post("/learned/<learned_id:int>/reject")
     @editor
     async def reject(request: Request, learned_id: int) -> HTTPResponse:
-        async with sessions.begin() as session:
-            row = await learning.set_learned_status(session, learned_id, "rejected")
-            return json({"learned": learned_json(row)})
+        return await set_status(learned_id, "rejected")
 
     @bp.post("/learned/<learned_id:int>/restore")
     @editor
     async def restore(request: Request, learned_id: int) -> HTTPResponse:
-        async with sessions.begin() as session:
-            row = await learning.set_learned_status(session, learned_id, "active")
-            return json({"learned": learned_json(row)})
+        return await set_status(learned_id, "active")
 
     @bp.post("/publish")
     @editor

@@ -18,7 +18,6 @@ from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
-PASSWORD = "integration-app-pw"
 ALL_DAY = {
     "timezone": "Asia/Shanghai",
     "weekly": {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
@@ -44,16 +43,7 @@ def app_message(text: str, user: str, **extra: Any) -> dict[str, Any]:
 
 
 def staff(stack: Stack, role: str, skills: str = "general") -> dict[str, str]:
-    name = f"app{role}{uuid.uuid4().hex[:6]}"
-    added = stack.kefu(
-        "agents", "add", name, "--role", role, "--skills", skills, "--password-stdin", stdin=PASSWORD + "\n"
-    )
-    assert added.returncode == 0, added.stderr
-    resp = httpx.post(
-        f"{stack.service_url}/api/auth/login", json={"username": name, "password": PASSWORD}, timeout=10
-    )
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": f"Bearer {resp.json()['token']}"}
+    return stack.staff(f"app{role}{uuid.uuid4().hex[:6]}", role=role, skills=skills)
 
 
 @pytest.fixture(scope="module", autouse=True)

@@ -19,27 +19,7 @@ pytestmark = pytest.mark.integration
 
 
 def agent(stack: Stack, name: str, skills: str = "general", max_concurrent: int = 3) -> dict[str, str]:
-    added = stack.kefu(
-        "agents",
-        "add",
-        name,
-        "--role",
-        "agent",
-        "--password-stdin",
-        "--skills",
-        skills,
-        "--max-concurrent",
-        str(max_concurrent),
-        stdin="integration-pass\n",
-    )
-    assert added.returncode == 0, added.stderr
-    resp = httpx.post(
-        f"{stack.service_urls[1]}/api/auth/login",
-        json={"username": name, "password": "integration-pass"},
-        timeout=10,
-    )
-    assert resp.status_code == 200, resp.text
-    return {"Authorization": f"Bearer {resp.json()['token']}"}
+    return stack.staff(name, skills=skills, max_concurrent=max_concurrent, replica=1)
 
 
 def say(url: str, visitor: str, text: str) -> dict[str, Any]:

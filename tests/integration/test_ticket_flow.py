@@ -33,16 +33,7 @@ def closed_today() -> str:
 
 
 def _login(stack: Stack, name: str) -> dict[str, str]:
-    added = stack.kefu(
-        "agents", "add", name, "--role", "agent", "--password-stdin", stdin="integration-pass\n"
-    )
-    assert added.returncode == 0, added.stderr
-    token = httpx.post(
-        f"{stack.service_url}/api/auth/login",
-        json={"username": name, "password": "integration-pass"},
-        timeout=10,
-    ).json()["token"]
-    return {"Authorization": f"Bearer {token}"}
+    return stack.staff(name)
 
 
 async def _alerts_after_sweep(stack: Stack, at: datetime) -> list[dict[str, Any]]:

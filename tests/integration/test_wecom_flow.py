@@ -73,24 +73,7 @@ def test_wecom_customer_handed_off_and_the_agent_reply_goes_back_on_wecom(
     assert post_callback(stack, wecom, user, "帮我写一首诗").status_code == 200
     declined = replies_to(wecom, user, 2)  # the bot's handoff line and the queue position
     assert any("人工" in text for text in declined)
-    added = stack.kefu(
-        "agents",
-        "add",
-        "wecom-agent",
-        "--role",
-        "agent",
-        "--password-stdin",
-        "--max-concurrent",
-        "50",
-        stdin="integration-pass\n",
-    )
-    assert added.returncode == 0, added.stderr
-    login = httpx.post(
-        f"{stack.service_url}/api/auth/login",
-        json={"username": "wecom-agent", "password": "integration-pass"},
-        timeout=10,
-    )
-    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    headers = stack.staff("wecom-agent", max_concurrent=50)
     try:
         httpx.put(
             f"{stack.service_url}/api/agent/status", json={"status": "online"}, headers=headers, timeout=30
@@ -128,24 +111,7 @@ def test_a_mapped_agent_answers_in_the_wecom_client_and_the_transcript_keeps_it(
     user, fake = "wmIntegrationE", wecom.fake
     assert post_callback(stack, wecom, user, "帮我写一首诗").status_code == 200
     replies_to(wecom, user, 2)  # the handoff line and the queue position
-    added = stack.kefu(
-        "agents",
-        "add",
-        SERVICER_AGENT,
-        "--role",
-        "agent",
-        "--password-stdin",
-        "--max-concurrent",
-        "50",
-        stdin="integration-pass\n",
-    )
-    assert added.returncode == 0, added.stderr
-    login = httpx.post(
-        f"{stack.service_url}/api/auth/login",
-        json={"username": SERVICER_AGENT, "password": "integration-pass"},
-        timeout=10,
-    )
-    headers = {"Authorization": f"Bearer {login.json()['token']}"}
+    headers = stack.staff(SERVICER_AGENT, max_concurrent=50)
     api = f"{stack.service_url}/api/agent"
     try:
         httpx.put(f"{api}/status", json={"status": "online"}, headers=headers, timeout=30)

@@ -16,12 +16,15 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import httpx
+
 from kefu.settings import ROOT
 from tests.support.processes import free_port, stop
 
 MAIN_PY = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODEL_DIR = ROOT / "bot" / "models"
+STAFF_PASSWORD = "integration-pass"
 
 
 @dataclass
@@ -67,6 +70,38 @@ class Stack:
             timeout=600,
             cwd=ROOT,
         )
+
+    def staff(
+        self,
+        name: str,
+        *,
+        role: str = "agent",
+        skills: str = "",
+        max_concurrent: int = 5,
+        replica: int = 0,
+    ) -> dict[str, str]:
+        """Add a staff account with the CLI and log it in on one replica: its Authorization header."""
+        added = self.kefu(
+            "agents",
+            "add",
+            name,
+            "--role",
+            role,
+            "--skills",
+            skills,
+            "--max-concurrent",
+            str(max_concurrent),
+            "--password-stdin",
+            stdin=f"{STAFF_PASSWORD}\n",
+        )
+        assert added.returncode == 0, added.stderr
+        resp = httpx.post(
+            f"{self.service_urls[replica]}/api/auth/login",
+            json={"username": name, "password": STAFF_PASSWORD},
+            timeout=10,
+        )
+        assert resp.status_code == 200, resp.text
+        return {"Authorization": f"Bearer {resp.json()['token']}"}
 
 
 def _wait_http(url: str, proc: subprocess.Popen[bytes], log: Path, timeout: float) -> None:
