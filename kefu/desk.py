@@ -14,9 +14,8 @@ from __future__ import annotations
 import logging
 import re
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -29,6 +28,7 @@ from handoff.presence import Presence
 from handoff.queue import HandoffQueue
 from kefu import conversations as repo
 from kefu.auth import Staff
+from kefu.channel_sessions import ChannelSessions, SessionHooks, held
 from kefu.db.models import Conversation, CsatRating, Customer, Message, User
 from kefu.errors import Conflict, KefuError, NotFound, Unavailable, ValidationFailed
 from kefu.outbound import Outbound
@@ -49,26 +49,6 @@ CSAT_PATTERN = re.compile(r"^\s*(?:/csat\s*)?([1-5])\s*(?:星|stars?)?\s*$", re.
 
 def _lang(value: str) -> Lang:
     return "en" if value == "en" else "zh"
-
-
-class ChannelSessions(Protocol):
-    """A vendor's own session state, kept in step with Kefu's assignments."""
-
-    def can_hold(self, agent_username: str) -> bool:
-        """Whether this agent answers such customers inside the vendor's client."""
-        ...
-
-    async def holder(self, conv: Conversation) -> str:
-        """Who answers the customer inside the vendor's client; "" while Kefu's API does."""
-        ...
-
-    async def took_over(self, conv: Conversation, agent_username: str) -> None: ...
-
-    async def ended(self, conv: Conversation) -> None: ...
-
-
-def _held(holder: str) -> str:
-    return f"this customer is being served in the WeCom client (servicer: {holder})"
 
 
 class Desk:
@@ -94,10 +74,10 @@ class Desk:
         self._outbound = outbound
         self._rules = rules
         self._clock = clock
-        self._channel_sessions: dict[str, ChannelSessions] = {}
+        self._channel_sessions = SessionHooks()
 
     def register_sessions(self, channel: Channel, sessions: ChannelSessions) -> None:
-        self._channel_sessions[channel] = sessions
+        self._channel_sessions.register(channel, sessions)
 
     # -- the switchboard's side (HandoffSink) -------------------------------------------
     async def request(self, session: AsyncSession, conv: Conversation, handoff: HandoffRequest) -> list[str]:
@@ -217,8 +197,7 @@ class Desk:
                     session, conv, "system", text_for("agent_joined", _lang(conv.lang), name=agent.username)
                 )
             await self._outbound.deliver(conv, notice)
-            if hook := self._channel_sessions.get(conv.channel):
-                await self._follow(conv, "took_over", hook.took_over(conv, agent.username))
+            await self._channel_sessions.took_over(conv, agent.username)
 
     async def set_status(self, staff: Staff, status: AgentStatus) -> None:
         async with self._sessions() as session:
@@ -246,13 +225,14 @@ class Desk:
             conv = await self.owned(session, staff, conversation_id)
             if conv.state != ConversationState.AGENT:
                 raise Conflict("the conversation is not with an agent", code="not_assigned")
-            if holder := await self._holder(conv):
-                raise Conflict(f"{_held(holder)}: answer there", code="wecom_servicer_session")
+            if holder := await self._channel_sessions.holder(conv):
+                raise Conflict(f"{held(holder)}: answer there", code="wecom_servicer_session")
             message = self._outbound.add(session, conv, "agent", text, payload={"agent": staff.username})
         if not await self._outbound.deliver(conv, message):
-            if holder := await self._holder(conv):  # WeCom refused (95018) a session Kefu did not hand over
+            # WeCom refused (95018) a session Kefu did not hand over
+            if holder := await self._channel_sessions.holder(conv):
                 raise Conflict(
-                    f"the reply is saved but WeCom refused it: {_held(holder)}; answer there",
+                    f"the reply is saved but WeCom refused it: {held(holder)}; answer there",
                     code="wecom_servicer_session",
                 )
             raise Unavailable(
@@ -273,7 +253,7 @@ class Desk:
         async with self._sessions() as session:
             conv = await self.owned(session, staff, conversation_id)
             target_id = await self._agent_id(session, to_agent) if to_agent else None
-            await self._check_transfer(conv, to_agent)
+            await self._channel_sessions.check_transfer(conv, to_agent)
         result = await self._assigner.transfer(conversation_id, to_agent=target_id, to_group=to_group)
         async with self._sessions.begin() as session:
             conv = await self.owned(session, staff, conversation_id)
@@ -316,8 +296,7 @@ class Desk:
                 payload={"buttons": buttons, "csat_request": True},
             )
         await self._outbound.deliver(conv, request)
-        if hook := self._channel_sessions.get(conv.channel):
-            await self._follow(conv, "ended", hook.ended(conv))
+        await self._channel_sessions.ended(conv)
         await self.queue.cancel(conversation_id)
         if agent_id is not None:
             await self.apply(await self._assigner.release(str(agent_id), conversation_id))
@@ -340,32 +319,6 @@ class Desk:
 
     def queue_events(self, *, agents: Sequence[str], groups: Sequence[str]) -> Subscription:
         return self._events.subscribe(agents=agents, groups=groups)
-
-    # -- the vendor's own session state (ChannelSessions) ----------------------------------
-    async def _holder(self, conv: Conversation) -> str:
-        hook = self._channel_sessions.get(conv.channel)
-        return await hook.holder(conv) if hook is not None else ""
-
-    async def _check_transfer(self, conv: Conversation, to_agent: str | None) -> None:
-        """WeCom passes a servicer's session only to another servicer (states 3 -> 3 or 4)."""
-        hook = self._channel_sessions.get(conv.channel)
-        if hook is None or (to_agent is not None and hook.can_hold(to_agent)):
-            return
-        if holder := await hook.holder(conv):
-            raise Conflict(
-                f"{_held(holder)}, and WeCom can pass that session only to another servicer: "
-                "transfer it to an agent who has a WeCom servicer account, or close it",
-                code="wecom_servicer_transfer",
-            )
-
-    async def _follow(self, conv: Conversation, event: str, step: Awaitable[None]) -> None:
-        """Run a session hook after the commit; Kefu's committed state stands whatever happens."""
-        try:
-            await step
-        except Exception:
-            log.exception(
-                "the %s session of conversation %s did not follow (%s)", conv.channel, conv.id, event
-            )
 
     # -- helpers ---------------------------------------------------------------------------
     async def _agent_id(self, session: AsyncSession, username: str) -> str:

@@ -35,8 +35,8 @@ from connectors.wecom import (
     create_kf_blueprint,
 )
 from kefu import conversations as repo
+from kefu.channel_sessions import ChannelSessions
 from kefu.db.models import Conversation, Message
-from kefu.desk import ChannelSessions
 from kefu.http import LazySession
 from kefu.settings import WeComSettings
 from kefu.types import Channel, InboundMessage, OutboundMessage
