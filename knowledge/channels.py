@@ -12,6 +12,7 @@ from typing import Protocol
 
 import numpy as np
 
+from knowledge.adapter import LinearAdapter
 from knowledge.classifier import TextClassifier, VectorClassifier
 from knowledge.dense import entry_max
 from knowledge.lexical import Bm25
@@ -58,6 +59,9 @@ class Channels:
     encoders: tuple[str, ...]
     answers: Texts | None = None  # one normalised answer per entry (row = entry id)
     answer_bm25: Bm25 | None = None
+    # per encoder: a learned linear map and the KB vectors through it ("adapted:<encoder>")
+    adapters: dict[str, LinearAdapter] | None = None
+    adapted: dict[str, NumpyDense] | None = None
 
     @classmethod
     def fit(
@@ -71,6 +75,7 @@ class Channels:
         vector_clf = None
         if encoders:
             vector_clf = VectorClassifier.fit([docs.vectors[name] for name in encoders], labels, n_entries)
+        adapters = {name: LinearAdapter.fit(docs.vectors[name], labels) for name in encoders}
         return cls(
             n_entries=n_entries,
             doc_labels=labels,
@@ -81,6 +86,11 @@ class Channels:
             encoders=tuple(encoders),
             answers=answers,
             answer_bm25=Bm25.fit(answers.tokens) if answers is not None else None,
+            adapters=adapters,
+            adapted={
+                name: NumpyDense(adapters[name].apply(docs.vectors[name]), labels, n_entries)
+                for name in encoders
+            },
         )
 
     def scores(self, queries: Texts) -> dict[str, np.ndarray]:
@@ -91,6 +101,10 @@ class Channels:
             out["vector_clf"] = self.vector_clf.proba([queries.vectors[name] for name in self.encoders])
         for name in self.encoders:
             out[f"dense:{name}"] = self.dense[name].entry_scores(queries.vectors[name])
+        if self.adapters is not None and self.adapted is not None:
+            for name in self.encoders:
+                mapped = self.adapters[name].apply(queries.vectors[name])
+                out[f"adapted:{name}"] = self.adapted[name].entry_scores(mapped)
         if self.answers is not None and self.answer_bm25 is not None:
             out["answer:lexical"] = self.answer_bm25.scores(queries.tokens)
             for name in self.encoders:

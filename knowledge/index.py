@@ -132,6 +132,7 @@ def build_index(
 
 def _score_names(encoders: Sequence[str], answers: bool) -> dict[str, np.ndarray]:
     names = ["lexical", "text_clf"] + (["vector_clf"] if encoders else []) + [f"dense:{n}" for n in encoders]
+    names += [f"adapted:{n}" for n in encoders]
     if answers:
         names += ["answer:lexical"] + [f"answer:{n}" for n in encoders]
     return dict.fromkeys(names, np.zeros(0))
