@@ -14,12 +14,11 @@ import redis.asyncio as aioredis
 from sanic import Sanic
 from sanic_testing.testing import SanicASGITestClient
 
-from kefu.db.migrate import upgrade
 from kefu.errors import Unavailable
 from kefu.service.app import create_app
-from kefu.service.deps import Deps, build_deps
-from kefu.settings import Settings
+from kefu.service.deps import Deps
 from kefu.types import BotReply
+from tests.kefu import staff_app
 
 
 class ScriptedBot:
@@ -63,17 +62,7 @@ def bot() -> ScriptedBot:
 
 
 def make_deps(tmp_path: Path, redis_url: str, bot: ScriptedBot) -> Deps:
-    db_url = f"sqlite:///{tmp_path / 'kefu.db'}"
-    upgrade(db_url)
-    settings = Settings.from_env(
-        {
-            "KEFU_SECRET_KEY": "test",
-            "REDIS_URL": redis_url,
-            "DATABASE_URL": db_url,
-            "KEFU_VAR_DIR": str(tmp_path),
-        }
-    )
-    built = build_deps(settings)
+    built = staff_app.make_deps(tmp_path, redis_url)
     built.bot = bot  # type: ignore[assignment]
     built.switchboard._bot = bot
     built.desk._clock = lambda: OPEN_HOUR  # handoffs in business hours, whatever the real time
