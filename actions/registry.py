@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from rasa_sdk.executor import ActionExecutor
 
+from actions.cues import asks_about_order, asks_about_ticket, is_small_talk
 from actions.fixed_replies import FIXED_REPLIES
+from actions.guards import ActionOrderGate, GuardedAction
 from actions.handoff import ActionHandoff
 from actions.knowledge import KnowledgeSearcher
 from actions.knowledge_answer import ActionKnowledgeAnswer
@@ -17,12 +19,14 @@ def build_executor(searcher: KnowledgeSearcher, orders: OrderLookup, tickets: Ti
     """Every action the domain names. ``searcher``, ``orders`` and ``tickets`` must open nothing yet:
     rasa_sdk pickles the executor into each Sanic worker."""
     executor = ActionExecutor()
-    for action in FIXED_REPLIES:
-        executor.register_action(action)
+    knowledge = ActionKnowledgeAnswer(searcher)
+    for action in FIXED_REPLIES:  # each runs only for what reads as small talk (actions/guards.py)
+        executor.register_action(GuardedAction(action(), is_small_talk, knowledge))
     executor.register_action(ActionHandoff())
-    executor.register_action(ActionKnowledgeAnswer(searcher))
+    executor.register_action(knowledge)
+    executor.register_action(ActionOrderGate(asks_about_order, knowledge))
     executor.register_action(ActionAskOrderNo())
     executor.register_action(ValidateOrderStatusForm(orders))
     executor.register_action(ActionOrderStatus(orders))
-    executor.register_action(ActionTicketStatus(tickets))
+    executor.register_action(GuardedAction(ActionTicketStatus(tickets), asks_about_ticket, knowledge))
     return executor

@@ -15,8 +15,25 @@ from actions.orders import SqlOrderLookup
 from kefu.db.engine import create_engine, session_factory
 from kefu.db.models import Base, Order
 from kefu.settings import ROOT
+from kefu.types import Lang
+from knowledge.types import SearchResult
 
 MakeTracker = Callable[..., Tracker]
+
+
+class FakeSearcher:
+    """Records the queries; answers with a prepared result or raises a prepared error."""
+
+    def __init__(self, result: SearchResult | None = None, error: Exception | None = None) -> None:
+        self.result, self.error = result, error
+        self.calls: list[tuple[str, Lang | None, int]] = []
+
+    def search(self, text: str, lang: Lang | None = None, k: int = 5) -> SearchResult:
+        self.calls.append((text, lang, k))
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 @pytest.fixture(scope="session")

@@ -7,10 +7,9 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import KnowledgeUnavailable
 from actions.knowledge_answer import ActionKnowledgeAnswer
-from kefu.types import Lang
 from knowledge.types import Candidate as Hit
 from knowledge.types import Decision, SearchResult
-from tests.actions.conftest import MakeTracker
+from tests.actions.conftest import FakeSearcher, MakeTracker
 
 HITS = (
     Hit("returns", "怎么退货？", "收到商品 7 天内可在订单页申请退货。", 0.91),
@@ -22,21 +21,6 @@ HITS = (
 
 def result(decision: Decision, hits: tuple[Hit, ...]) -> SearchResult:
     return SearchResult(decision, hits, threshold=0.5)
-
-
-class FakeSearcher:
-    """Records the queries; answers with a prepared result or raises a prepared error."""
-
-    def __init__(self, result: SearchResult | None = None, error: Exception | None = None) -> None:
-        self.result, self.error = result, error
-        self.calls: list[tuple[str, Lang | None, int]] = []
-
-    def search(self, text: str, lang: Lang | None = None, k: int = 5) -> SearchResult:
-        self.calls.append((text, lang, k))
-        if self.error is not None:
-            raise self.error
-        assert self.result is not None
-        return self.result
 
 
 async def run(searcher: FakeSearcher, tracker: Any, domain: dict[str, Any]) -> list[dict[str, Any]]:

@@ -7,6 +7,8 @@ bot's. The model is trained by scripts/train-bot.sh when missing or out of date.
 from __future__ import annotations
 
 import asyncio
+import json
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -219,3 +221,24 @@ def test_a_request_outside_the_shop_is_declined_with_candidates(rasa_url: str) -
     assert signal is not None and signal["reason"] == "low_confidence"
     assert len(signal["candidates"]) <= 3
     assert all(set(c) == {"key", "question", "answer", "score"} for c in signal["candidates"])
+
+
+@pytest.mark.parametrize(
+    "text",
+    # DIET read these as order_status (0.99-1.0) or greet (0.99): docs/bot.md, "Routing guards"
+    ["订单的发票去哪里查看", "我的意外保障服务在哪里查看", "我那笔钱到底哪天能回到卡里", "维修完资料还在吗"],
+)
+def test_a_question_that_is_no_order_lookup_or_greeting_gets_neither(rasa_url: str, text: str) -> None:
+    chat = Chat(rasa_url, "zh")
+    said = texts(chat.say(text))
+    assert said, "the bot always answers, asks which entry was meant, or hands off"
+    assert TEXTS["ask_order_no"]["zh"] not in said
+    assert TEXTS["greet"]["zh"] not in said
+    with urllib.request.urlopen(f"{rasa_url}/conversations/{chat.sender}/tracker", timeout=10) as resp:
+        events = json.loads(resp.read())["events"]
+    [user] = [e for e in events if e["event"] == "user"]
+    if user["parse_data"]["intent"]["name"] == "order_status":  # the gate ran and kept the form shut
+        assert {"event": "slot", "name": "order_cue", "value": False} in [
+            {k: e.get(k) for k in ("event", "name", "value")} for e in events
+        ]
+        assert not any(e.get("name") == "order_status_form" for e in events if e["event"] == "action")

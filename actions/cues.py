@@ -1,0 +1,70 @@
+"""Does a message really ask about an order or a ticket? A guard on top of Rasa's intent.
+
+DIET is trained on a few dozen examples per intent and is often sure of itself far from them:
+"我的意外保障服务在哪里查看" came out as ``order_status`` at 0.99 and "维修完资料还在吗" as ``greet``.
+Sending such a question into the order form (or the ticket lookup) gives the customer a wrong
+reply instead of the FAQ answer. So the order and ticket actions act only when the message
+carries the words such a request is made of: a thing (订单 / 包裹 / 工单 / order / ticket ...)
+and a status word (到哪 / 发货 / 进度 / where / status ...), or the number itself. Anything
+else goes to the knowledge base, which answers or declines (docs/bot.md, "Routing guards").
+
+Small talk is told the same way: a message made of greeting, thanks, goodbye, yes or no words
+(and little else) is small talk; "维修完资料还在吗" is not, although it ends in "在吗".
+
+Every ``order_status``, ``ticket_status`` and small-talk example in bot/data/nlu.yml passes its
+cue (tests/actions/test_cues.py reads them).
+"""
+
+from __future__ import annotations
+
+import re
+
+from actions.orders import find_order_no
+from actions.ticket_status import find_ticket_no
+
+_ORDER_THING = re.compile(r"订单|单号|运单|快递|包裹|物流|东西|\border|package|parcel|shipment")
+_ORDER_STATUS = re.compile(
+    r"到哪|在哪|发货|发了|物流|状态|进度|到了|没到|还没|什么时候到|几时到|多久到|怎么还|订单查询|"
+    r"where|track|status|shipped|arrive|deliver|check"
+)
+_ORDER_LOOKUP = re.compile(r"(查|查询|看看|看下|跟踪)(一下|下)?(我的)?(订单|物流|快递|包裹)")
+
+_TICKET_THING = re.compile(r"工单|投诉|反馈|留言|提交的问题|\bticket|complaint|request")
+_TICKET_STATUS = re.compile(
+    r"怎么样|进度|进展|处理|回复|结果|状态|解决|到哪|有人|"
+    r"status|update|progress|answer|repl|resolv|news|look|happen|check|waiting"
+)
+
+
+def asks_about_order(message: str) -> bool:
+    """An order number, "查订单"-style lookups, or an order word with a status word."""
+    text = message.lower()
+    if find_order_no(message) is not None or _ORDER_LOOKUP.search(text):
+        return True
+    return bool(_ORDER_THING.search(text) and _ORDER_STATUS.search(text))
+
+
+def asks_about_ticket(message: str) -> bool:
+    """A ticket number, or a ticket word with a status word."""
+    text = message.lower()
+    if find_ticket_no(message) is not None:
+        return True
+    return bool(_TICKET_THING.search(text) and _TICKET_STATUS.search(text))
+
+
+_SMALL_TALK = re.compile(
+    r"你好|您好|哈喽|嗨|早上好|下午好|晚上好|在吗|在不在|有人吗|再见|拜拜|回头见|下次再聊|谢谢|感谢|多谢|谢啦|非常|"
+    r"辛苦了|没事了|先这样|是的|对的|好的|没错|可以|不用了|不需要|不要|没有|不对|不是|算了|是|对|嗯|行|不|"
+    r"\b(?:good (?:morning|afternoon|evening)|hello|hi|hey|(?:is )?any ?one (?:there|here)|there|"
+    r"bye(?: bye)?|goodbye|see you(?: later)?|talk to you later|that's all|thank you(?: so much)?|"
+    r"thanks(?: a lot)?|many thanks|much appreciated|cheers|yes|yeah|yep|sure|okay|ok|correct|"
+    r"that's (?:right|wrong)|nope|not really|never mind|no)\b"
+)
+_FILLER = re.compile(r"[\s\W_]|[啊呀呢吧哦嘛了啦哈]")
+SMALL_TALK_LEFTOVER = 1  # characters a small-talk message may have beyond its small-talk words
+
+
+def is_small_talk(message: str) -> bool:
+    """Greeting, thanks, goodbye, yes or no words and at most a character or so besides."""
+    rest = _FILLER.sub("", _SMALL_TALK.sub("", message.lower()))
+    return len(rest) <= SMALL_TALK_LEFTOVER
