@@ -8,11 +8,13 @@ carries the words such a request is made of: a thing (订单 / 包裹 / 工单 /
 and a status word (到哪 / 发货 / 进度 / where / status ...), or the number itself. Anything
 else goes to the knowledge base, which answers or declines (docs/bot.md, "Routing guards").
 
-Small talk is told the same way: a message made of greeting, thanks, goodbye, yes or no words
-(and little else) is small talk; "维修完资料还在吗" is not, although it ends in "在吗".
+A request for a human must name one (人工, 真人, 客服, human, agent ...): "要彻底删除账号和个人信息"
+came out as ``request_human`` at 0.92. Small talk is told the same way: a message made of
+greeting, thanks, goodbye, yes or no words (and little else) is small talk; "维修完资料还在吗" is
+not, although it ends in "在吗".
 
-Every ``order_status``, ``ticket_status`` and small-talk example in bot/data/nlu.yml passes its
-cue (tests/actions/test_cues.py reads them).
+Every ``order_status``, ``ticket_status``, ``request_human`` and small-talk example in
+bot/data/nlu.yml passes its cue (tests/actions/test_cues.py reads them).
 """
 
 from __future__ import annotations
@@ -50,6 +52,17 @@ def asks_about_ticket(message: str) -> bool:
     if find_ticket_no(message) is not None:
         return True
     return bool(_TICKET_THING.search(text) and _TICKET_STATUS.search(text))
+
+
+_HUMAN = re.compile(
+    r"人工|真人|客服|找个人|转接|机器人|"
+    r"\b(?:human|person|agent|someone|somebody|representative|operator|customer service|staff)\b"
+)
+
+
+def asks_for_human(message: str) -> bool:
+    """Names a person to talk to: 人工 / 真人 / 客服 / human / agent / someone ..."""
+    return bool(_HUMAN.search(message.lower()))
 
 
 _SMALL_TALK = re.compile(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk.executor import ActionExecutor
 
-from actions.cues import asks_about_order, asks_about_ticket, is_small_talk
+from actions.cues import asks_about_order, asks_about_ticket, asks_for_human, is_small_talk
 from actions.fixed_replies import FIXED_REPLIES
 from actions.guards import ActionOrderGate, GuardedAction
 from actions.handoff import ActionHandoff
@@ -22,7 +22,7 @@ def build_executor(searcher: KnowledgeSearcher, orders: OrderLookup, tickets: Ti
     knowledge = ActionKnowledgeAnswer(searcher)
     for action in FIXED_REPLIES:  # each runs only for what reads as small talk (actions/guards.py)
         executor.register_action(GuardedAction(action(), is_small_talk, knowledge))
-    executor.register_action(ActionHandoff())
+    executor.register_action(GuardedAction(ActionHandoff(), asks_for_human, knowledge))
     executor.register_action(knowledge)
     executor.register_action(ActionOrderGate(asks_about_order, knowledge))
     executor.register_action(ActionAskOrderNo())

@@ -8,8 +8,9 @@ This bench parses zh_shop val + oos_val with the trained bot model (a real Rasa,
 product threshold, and follows two routing policies on the same parses:
 
 - bare Rasa: each intent's own action, as the rules alone would route it (the baseline);
-- Kefu: the routing guards (docs/bot.md): the order form, the ticket lookup and the small-talk
-  replies only for messages that read like them (``actions.cues``); the rest go to the index.
+- Kefu: the routing guards (docs/bot.md): the order form, the ticket lookup, the handoff on
+  request and the small-talk replies only for messages that read like them (``actions.cues``);
+  the rest go to the index.
 
 Outcomes: the knowledge outcome (correct, incl. a clarify offering the right entry; declined;
 wrong) when the question reaches the index; "handoff" for request_human (a human answers:
@@ -31,7 +32,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from actions.cues import asks_about_order, asks_about_ticket, is_small_talk
+from actions.cues import asks_about_order, asks_about_ticket, asks_for_human, is_small_talk
 from bench.answer_quality import BATCH, Ranked, load_zh_shop, outcome
 from knowledge.config import IndexConfig
 from knowledge.fusion import DecisionRule
@@ -48,28 +49,30 @@ POLICIES = ("bare_rasa", "kefu")
 
 
 def parse_intents(texts: list[str], model: Path) -> list[tuple[str, float]]:
-    done = subprocess.run(
-        [str(RASA_PY), str(ROOT / "bench" / "rasa_parse.py"), str(model)],
-        input=json.dumps(texts, ensure_ascii=False),
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        env={"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
-        timeout=900,
-    )
-    if done.returncode != 0:
-        raise RuntimeError(f"rasa_parse failed:\n{done.stderr[-4000:]}")
-    return [(str(i), float(c)) for i, c in json.loads(done.stdout)]
+    with tempfile.TemporaryDirectory(prefix="kefu-parse-") as tmp:
+        texts_file, out_file = Path(tmp) / "texts.json", Path(tmp) / "intents.json"
+        texts_file.write_text(json.dumps(texts, ensure_ascii=False), encoding="utf-8")
+        done = subprocess.run(
+            [str(RASA_PY), str(ROOT / "bench" / "rasa_parse.py"), str(model), str(texts_file), str(out_file)],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={"RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3", "PATH": "/usr/bin:/bin"},
+            timeout=900,
+        )
+        if done.returncode != 0 or not out_file.exists():
+            raise RuntimeError(f"rasa_parse failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
+        return [(str(i), float(c)) for i, c in json.loads(out_file.read_text(encoding="utf-8"))]
 
 
 def route(policy: str, intent: str, text: str) -> str:
     """Where the message goes: "knowledge", "human" or "other" (form, lookup, small talk)."""
     if intent in KNOWLEDGE_INTENTS:
         return "knowledge"
-    if intent == "request_human":
-        return "human"
     if policy == "bare_rasa":
-        return "other"
+        return "human" if intent == "request_human" else "other"
+    if intent == "request_human":
+        return "human" if asks_for_human(text) else "knowledge"
     if intent == "order_status":
         return "other" if asks_about_order(text) else "knowledge"
     if intent == "ticket_status":

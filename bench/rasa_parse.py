@@ -1,7 +1,7 @@
 """Rasa's NLU on a list of messages: run with the Rasa env's Python (``.venv-rasa/bin/python``).
 
-Reads a JSON list of texts on stdin, loads the trained model (the path is the one argument) and
-writes a JSON list of ``[intent, confidence]`` on stdout, one per text. Used by
+Arguments: the trained model, a JSON file with a list of texts, and the JSON file to write: a
+list of ``[intent, confidence]``, one per text (a file, because Rasa logs to stdout). Used by
 ``bench.bot_routing``; nothing else of Kefu is imported, so the Rasa env needs nothing extra.
 """
 
@@ -24,5 +24,8 @@ async def parse(model: str, texts: list[str]) -> list[list[object]]:
 
 
 if __name__ == "__main__":
-    result = asyncio.run(parse(sys.argv[1], json.load(sys.stdin)))
-    sys.stdout.write(json.dumps(result))
+    model, texts_file, out_file = sys.argv[1:4]
+    with open(texts_file, encoding="utf-8") as handle:
+        result = asyncio.run(parse(model, json.load(handle)))
+    with open(out_file, "w", encoding="utf-8") as handle:
+        json.dump(result, handle)

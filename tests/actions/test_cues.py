@@ -8,7 +8,7 @@ from collections.abc import Callable
 import pytest
 import yaml
 
-from actions.cues import asks_about_order, asks_about_ticket, is_small_talk
+from actions.cues import asks_about_order, asks_about_ticket, asks_for_human, is_small_talk
 from kefu.settings import ROOT
 
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")  # "[YQ2026...](order_no)" -> "YQ2026..."
@@ -101,3 +101,10 @@ def test_questions_that_are_not_ticket_lookups(text: str) -> None:
 @pytest.mark.parametrize("text", ["T20261123-0001", "我的投诉有进展了吗", "any update on my ticket"])
 def test_ticket_lookups(text: str) -> None:
     assert asks_about_ticket(text)
+
+
+@pytest.mark.parametrize(
+    "text", ["要彻底删除账号和个人信息", "电视到了想约个周末安装", "想给你们的APP提点建议"]
+)
+def test_questions_that_do_not_ask_for_a_person(text: str) -> None:
+    assert not asks_for_human(text)  # DIET: request_human 0.76-0.92

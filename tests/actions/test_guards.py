@@ -89,6 +89,8 @@ async def test_the_registered_small_talk_and_ticket_actions_are_guarded(
         ("action_affirm", "耳机是原装的吗", REFUND.answer),  # DIET: affirm 0.87
         ("action_thanks", "好的，谢谢！", TEXTS["thanks"]["zh"]),
         ("action_ticket_status", "618降价了，之前买的能退差额吗", REFUND.answer),  # DIET: ticket_status 1.0
+        ("action_handoff", "转人工", TEXTS["handoff_customer_request"]["zh"]),
+        ("action_handoff", "要彻底删除账号和个人信息", REFUND.answer),  # DIET: request_human 0.92
     ]:
         dispatcher = CollectingDispatcher()
         await executor.actions[name](dispatcher, make_tracker(message), domain)
