@@ -45,7 +45,8 @@ class GuardedAction(Action):  # type: ignore[misc]
 
 
 class ActionOrderGate(Action):  # type: ignore[misc]
-    """``order_cue`` true (the form starts), or the knowledge answer and ``order_cue`` false."""
+    """``order_cue`` true (the form starts, with a fresh count of failed numbers), or the knowledge
+    answer and ``order_cue`` false."""
 
     def __init__(self, cue: Cue, fallback: Action) -> None:
         self._cue = cue
@@ -58,6 +59,6 @@ class ActionOrderGate(Action):  # type: ignore[misc]
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         if self._cue(latest_text(tracker)):
-            return [SlotSet(ORDER_CUE_SLOT, True)]
+            return [SlotSet(ORDER_CUE_SLOT, True), SlotSet("order_attempts", 0.0)]
         events: list[dict[str, Any]] = await self._fallback.run(dispatcher, tracker, domain)
         return [*events, SlotSet(ORDER_CUE_SLOT, False)]

@@ -47,9 +47,12 @@ async def test_the_order_gate_lets_an_order_question_through_silently(
 ) -> None:
     searcher = FakeSearcher(SearchResult("answer", (REFUND,), 0.25))
     gate = ActionOrderGate(asks_about_order, ActionKnowledgeAnswer(searcher))
-    said, events = await run(gate, make_tracker("我的快递到哪了"), domain)
+    said, events = await run(gate, make_tracker("我的快递到哪了", slots={"order_attempts": 1.0}), domain)
     assert said == []
-    assert events == [{"event": "slot", "timestamp": None, "name": "order_cue", "value": True}]
+    assert events == [
+        {"event": "slot", "timestamp": None, "name": "order_cue", "value": True},
+        {"event": "slot", "timestamp": None, "name": "order_attempts", "value": 0.0},  # a fresh form
+    ]
     assert searcher.calls == []
 
 
