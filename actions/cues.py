@@ -10,8 +10,8 @@ else goes to the knowledge base, which answers or declines (docs/bot.md, "Routin
 
 A request for a human must name one (人工, 真人, 客服, human, agent ...): "要彻底删除账号和个人信息"
 came out as ``request_human`` at 0.92. Small talk is told the same way: a message made of
-greeting, thanks, goodbye, yes or no words (and little else) is small talk; "维修完资料还在吗" is
-not, although it ends in "在吗".
+greeting, thanks, goodbye, yes or no words and openers ("我想咨询一下"), and nothing else, is
+small talk; "维修完资料还在吗" is not, although it ends in "在吗".
 
 Every ``order_status``, ``ticket_status``, ``request_human`` and small-talk example in
 bot/data/nlu.yml passes its cue (tests/actions/test_cues.py reads them).
@@ -66,18 +66,19 @@ def asks_for_human(message: str) -> bool:
 
 
 _SMALL_TALK = re.compile(
-    r"你好|您好|哈喽|嗨|早上好|下午好|晚上好|在吗|在不在|有人吗|再见|拜拜|回头见|下次再聊|谢谢|感谢|多谢|谢啦|非常|"
+    r"你们好|你好|您好|哈喽|嗨|早上好|下午好|晚上好|在吗|在不在|有人吗|再见|拜拜|回头见|下次再聊|谢谢你|谢谢您|谢谢|感谢|多谢|谢啦|非常|太|"
     r"辛苦了|没事了|先这样|是的|对的|好的|没错|可以|不用了|不需要|不要|没有|不对|不是|算了|是|对|嗯|行|不|"
+    # openers: "你好，我想咨询一下" greets and waits for the question
+    r"请问|问一下|问下|我想|想|咨询|一下|我有个问题|有个问题|我有问题|有问题|帮个忙|"
     r"\b(?:good (?:morning|afternoon|evening)|hello|hi|hey|(?:is )?any ?one (?:there|here)|there|"
     r"bye(?: bye)?|goodbye|see you(?: later)?|talk to you later|that's all|thank you(?: so much)?|"
     r"thanks(?: a lot)?|many thanks|much appreciated|cheers|yes|yeah|yep|sure|okay|ok|correct|"
-    r"that's (?:right|wrong)|nope|not really|never mind|no)\b"
+    r"that's (?:right|wrong)|nope|not really|never mind|no|"
+    r"i (?:have|'ve got) a (?:quick )?question|(?:i )?need (?:some )?help|can you help(?: me)?|help|please)\b"
 )
 _FILLER = re.compile(r"[\s\W_]|[啊呀呢吧哦嘛了啦哈]")
-SMALL_TALK_LEFTOVER = 1  # characters a small-talk message may have beyond its small-talk words
 
 
 def is_small_talk(message: str) -> bool:
-    """Greeting, thanks, goodbye, yes or no words and at most a character or so besides."""
-    rest = _FILLER.sub("", _SMALL_TALK.sub("", message.lower()))
-    return len(rest) <= SMALL_TALK_LEFTOVER
+    """Only greeting, thanks, goodbye, yes or no words and openers ("我想咨询一下"), and punctuation."""
+    return not _FILLER.sub("", _SMALL_TALK.sub("", message.lower()))

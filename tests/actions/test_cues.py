@@ -40,6 +40,21 @@ def test_every_small_talk_example_reads_as_small_talk_and_nothing_else(intent: s
     assert [e for e in examples if asks_about_order(e) or asks_about_ticket(e)] == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "你好，我想咨询一下",
+        "在吗？我有个问题",
+        "请问在吗",
+        "hi, I have a question",
+        "hello, I need help",
+        "好的，谢谢！",
+    ],
+)
+def test_openers_read_as_small_talk(text: str) -> None:
+    assert is_small_talk(text)  # the greeting waits for the question instead of handing off
+
+
 @pytest.mark.parametrize("intent", ["order_status", "ticket_status", "faq", "out_of_scope", "request_human"])
 def test_no_other_example_reads_as_small_talk(intent: str) -> None:
     assert [e for e in nlu_examples(intent) if is_small_talk(e)] == []
@@ -47,7 +62,14 @@ def test_no_other_example_reads_as_small_talk(intent: str) -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["维修完资料还在吗", "耳机是原装的吗", "你好，退款多久到账", "this is wrong", "hi, where is my refund"],
+    [
+        "维修完资料还在吗",
+        "耳机是原装的吗",
+        "你好，退款多久到账",
+        "耳机有问题",
+        "this is wrong",
+        "hi, where is my refund",
+    ],
 )
 def test_questions_with_a_greeting_or_yes_no_word_are_not_small_talk(text: str) -> None:
     assert not is_small_talk(text)
