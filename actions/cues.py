@@ -1,4 +1,5 @@
-"""Does a message really ask about an order or a ticket? A guard on top of Rasa's intent.
+"""Does a message read like its intent (an order or ticket question, a request for a person,
+small talk)? A guard on top of Rasa's intent.
 
 DIET is trained on a few dozen examples per intent and is often sure of itself far from them:
 "我的意外保障服务在哪里查看" came out as ``order_status`` at 0.99 and "维修完资料还在吗" as ``greet``.

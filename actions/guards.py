@@ -1,8 +1,8 @@
 """Routing guards: an intent's own action runs only when the message reads like that intent
-(an order or ticket question, small talk); otherwise the knowledge base answers it, or declines
-and hands off. The cues are in ``actions.cues``.
+(an order or ticket question, a request for a person, small talk); otherwise the knowledge
+base answers it, or declines and hands off. The cues are in ``actions.cues``.
 
-- ``GuardedAction`` wraps an action that answers in one step (ticket lookup, small talk).
+- ``GuardedAction`` wraps an action that answers in one step (ticket lookup, handoff, small talk).
 - ``ActionOrderGate`` runs before the order-status form: a form cannot be wrapped, because Rasa
   activates it from the rules, so the gate sets the featurised ``order_cue`` slot and the rules
   in bot/data/rules.yml start the form only when it is true.
