@@ -21,6 +21,7 @@ bot/data/nlu.yml passes its cue (tests/actions/test_cues.py reads them).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from actions.orders import find_order_no
 from actions.ticket_status import find_ticket_no
@@ -83,3 +84,14 @@ _FILLER = re.compile(r"[\s\W_]|[啊呀呢吧哦嘛了啦哈]")
 def is_small_talk(message: str) -> bool:
     """Only greeting, thanks, goodbye, yes or no words and openers ("我想咨询一下"), and punctuation."""
     return not _FILLER.sub("", _SMALL_TALK.sub("", message.lower()))
+
+
+SMALL_TALK_INTENTS = ("greet", "goodbye", "thanks", "affirm", "deny")
+Cue = Callable[[str], bool]
+# Rasa intent -> what a message of that intent must read like for the intent's own action to run
+CUES: dict[str, Cue] = {
+    "order_status": asks_about_order,
+    "ticket_status": asks_about_ticket,
+    "request_human": asks_for_human,
+    **dict.fromkeys(SMALL_TALK_INTENTS, is_small_talk),
+}

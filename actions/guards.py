@@ -10,19 +10,16 @@ base answers it, or declines and hands off. The cues are in ``actions.cues``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-Cue = Callable[[str], bool]
+from actions.cues import Cue
+from actions.lang import latest_text
+
 ORDER_CUE_SLOT = "order_cue"
-
-
-def latest_text(tracker: Tracker) -> str:
-    return str((tracker.latest_message or {}).get("text") or "")
 
 
 class GuardedAction(Action):  # type: ignore[misc]

@@ -10,7 +10,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.knowledge import KnowledgeSearcher, KnowledgeUnavailable, reply_for
-from actions.lang import reply_lang
+from actions.lang import latest_text, reply_lang
 from actions.replies import KNOWLEDGE_UNAVAILABLE, handoff, send
 
 log = logging.getLogger(__name__)
@@ -28,7 +28,7 @@ class ActionKnowledgeAnswer(Action):  # type: ignore[misc]
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = reply_lang(tracker)
-        question = str((tracker.latest_message or {}).get("text") or "").strip()
+        question = latest_text(tracker).strip()
         try:
             result = await asyncio.to_thread(self._searcher.search, question, lang, self._k)
         except KnowledgeUnavailable as exc:

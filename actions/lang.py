@@ -1,4 +1,5 @@
 """Which language to answer in: the service's metadata first, else the customer's own words.
+Also the words of the customer's latest message, as every action reads them.
 
 A bare order number ("YQ20261101001") says nothing about the language, so such messages are
 skipped and the customer's earlier messages decide.
@@ -14,6 +15,11 @@ from rasa_sdk import Tracker
 from actions.orders import ORDER_NO
 from kefu.lang import detect_lang
 from kefu.types import Lang
+
+
+def latest_text(tracker: Tracker) -> str:
+    """The text of the customer's latest message ("" when there is none)."""
+    return str((tracker.latest_message or {}).get("text") or "")
 
 
 def _user_messages(tracker: Tracker) -> Iterator[dict[str, Any]]:

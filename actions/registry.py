@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rasa_sdk.executor import ActionExecutor
 
-from actions.cues import asks_about_order, asks_about_ticket, asks_for_human, is_small_talk
+from actions.cues import CUES, is_small_talk
 from actions.fixed_replies import FIXED_REPLIES
 from actions.guards import ActionOrderGate, GuardedAction
 from actions.handoff import ActionHandoff
@@ -20,13 +20,14 @@ def build_executor(searcher: KnowledgeSearcher, orders: OrderLookup, tickets: Ti
     rasa_sdk pickles the executor into each Sanic worker."""
     executor = ActionExecutor()
     knowledge = ActionKnowledgeAnswer(searcher)
-    for action in FIXED_REPLIES:  # each runs only for what reads as small talk (actions/guards.py)
+    # each intent's own action runs only for a message that reads like it (actions/guards.py)
+    for action in FIXED_REPLIES:  # every fixed reply answers small talk
         executor.register_action(GuardedAction(action(), is_small_talk, knowledge))
-    executor.register_action(GuardedAction(ActionHandoff(), asks_for_human, knowledge))
+    executor.register_action(GuardedAction(ActionHandoff(), CUES["request_human"], knowledge))
     executor.register_action(knowledge)
-    executor.register_action(ActionOrderGate(asks_about_order, knowledge))
+    executor.register_action(ActionOrderGate(CUES["order_status"], knowledge))
     executor.register_action(ActionAskOrderNo())
     executor.register_action(ValidateOrderStatusForm(orders))
     executor.register_action(ActionOrderStatus(orders))
-    executor.register_action(GuardedAction(ActionTicketStatus(tickets), asks_about_ticket, knowledge))
+    executor.register_action(GuardedAction(ActionTicketStatus(tickets), CUES["ticket_status"], knowledge))
     return executor

@@ -20,7 +20,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from actions.lang import reply_lang
+from actions.lang import latest_text, reply_lang
 from actions.texts import text, ticket_state
 from kefu.db.engine import create_engine, session_factory
 from kefu.errors import NotFound, Unavailable
@@ -152,7 +152,7 @@ class ActionTicketStatus(Action):  # type: ignore[misc]
         if customer_id is None:
             log.warning("ticket status asked without a customer_id in the message metadata")
             return text("ticket_lookup_failed", lang)
-        number = find_ticket_no(str((tracker.latest_message or {}).get("text") or ""))
+        number = find_ticket_no(latest_text(tracker))
         try:
             if number is not None:
                 ticket = await self._tickets.by_number(number, customer_id)

@@ -30,7 +30,7 @@ from knowledge.config import IndexConfig
 from knowledge.encoders import forget_vectors, get_encoder
 from knowledge.fusion import DecisionRule
 from knowledge.importer import dump_file, parse_file
-from knowledge.index import KnowledgeIndex, build_index, load_index
+from knowledge.index import KnowledgeIndex, Manifest, build_index, load_index
 from knowledge.learning import merge
 from knowledge.normalise import normalise
 from knowledge.types import FaqEntry
@@ -165,21 +165,25 @@ def choose_threshold(ranked: list[Ranked], margin: float, floor: float) -> float
     return best if best is not None else fallback
 
 
-def run_kefu(bench: BenchSet, config: IndexConfig, work: Path) -> dict[str, Any]:
+def build_through_import(
+    bench: BenchSet, config: IndexConfig, work: Path
+) -> tuple[Manifest, KnowledgeIndex, int, float]:
+    """The product's path: the entries written as an FAQ file, imported, built and loaded.
+    Returns the manifest, the loaded index, the imported entry count and the build seconds."""
     faq = work / f"{bench.name}.yaml"
     dump_file(bench.entries, faq)
     entries = parse_file(faq)
     start = time.perf_counter()
     manifest = build_index(entries, work / bench.name, config)
     build_s = time.perf_counter() - start
-    index = load_index(work / bench.name, config)
+    return manifest, load_index(work / bench.name, config), len(entries), build_s
+
+
+def run_kefu(bench: BenchSet, config: IndexConfig, work: Path) -> dict[str, Any]:
+    manifest, index, entry_count, build_s = build_through_import(bench, config, work)
     queries = list(dict.fromkeys(bench.tune + bench.report))
     start = time.perf_counter()
-    found = {}
-    for i in range(0, len(queries), BATCH):  # search_many == search, with batched encoding
-        texts = [t for t, _ in queries[i : i + BATCH]]
-        for text, result in zip(texts, index.search_many(texts, k=2), strict=True):
-            found[text] = (tuple(c.key for c in result.candidates), tuple(c.score for c in result.candidates))
+    found = {text: (r.keys, r.scores) for (text, _), r in zip(queries, rank(index, queries), strict=True)}
     ms = (time.perf_counter() - start) * 1000 / max(len(queries), 1)
     single = single_latency(index, [t for t, _ in queries])
 
@@ -198,12 +202,13 @@ def run_kefu(bench: BenchSet, config: IndexConfig, work: Path) -> dict[str, Any]
         "ms_per_query": ms,
         "single_search_ms": single,
         "build_s": build_s,
-        "entries": len(entries),
+        "entries": entry_count,
         "encoders": manifest.encoders,
     }
 
 
-def _rank(index: KnowledgeIndex, queries: list[Query]) -> list[Ranked]:
+def rank(index: KnowledgeIndex, queries: list[Query]) -> list[Ranked]:
+    """Search every query (``search_many`` == ``search``, with batched encoding); top two each."""
     texts = [t for t, _ in queries]
     found = []
     for i in range(0, len(texts), BATCH):
@@ -231,7 +236,7 @@ def run_learning(bench: BenchSet, config: IndexConfig, work: Path, seed: int = 7
         manifest = build_index(entries, work / f"{bench.name}-{label}", config)
         index = load_index(work / f"{bench.name}-{label}", config)
         rule = DecisionRule(manifest.threshold, config.clarify_margin, config.clarify_floor)
-        out[label] = figures(_rank(index, report), rule)
+        out[label] = figures(rank(index, report), rule)
         out["threshold"] = manifest.threshold
     return out
 

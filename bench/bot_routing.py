@@ -32,19 +32,16 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from actions.cues import asks_about_order, asks_about_ticket, asks_for_human, is_small_talk
-from bench.answer_quality import BATCH, Ranked, load_zh_shop, outcome
+from actions.cues import CUES
+from bench.answer_quality import build_through_import, load_zh_shop, outcome, rank
 from knowledge.config import IndexConfig
 from knowledge.fusion import DecisionRule
-from knowledge.importer import dump_file, parse_file
-from knowledge.index import build_index, load_index
 from tests.support.rasa import trained_model
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "bot_routing.json"
 RASA_PY = ROOT / ".venv-rasa" / "bin" / "python"
 KNOWLEDGE_INTENTS = {"faq", "out_of_scope", "nlu_fallback"}
-SMALL_TALK = {"greet", "goodbye", "thanks", "affirm", "deny"}
 POLICIES = ("bare_rasa", "kefu")
 
 
@@ -66,20 +63,15 @@ def parse_intents(texts: list[str], model: Path) -> list[tuple[str, float]]:
 
 
 def route(policy: str, intent: str, text: str) -> str:
-    """Where the message goes: "knowledge", "human" or "other" (form, lookup, small talk)."""
+    """Where the message goes: "knowledge", "human" or "other" (form, lookup, small talk). Kefu's
+    policy applies the same cues (``actions.cues.CUES``) as the action server's guards."""
     if intent in KNOWLEDGE_INTENTS:
         return "knowledge"
-    if policy == "bare_rasa":
-        return "human" if intent == "request_human" else "other"
-    if intent == "request_human":
-        return "human" if asks_for_human(text) else "knowledge"
-    if intent == "order_status":
-        return "other" if asks_about_order(text) else "knowledge"
-    if intent == "ticket_status":
-        return "other" if asks_about_ticket(text) else "knowledge"
-    if intent in SMALL_TALK:
-        return "other" if is_small_talk(text) else "knowledge"
-    return "other"
+    own = "human" if intent == "request_human" else "other"
+    cue = CUES.get(intent)
+    if policy == "bare_rasa" or cue is None or cue(text):
+        return own
+    return "knowledge"
 
 
 def final(where: str, knowledge: str) -> str:
@@ -106,18 +98,10 @@ def run() -> dict[str, Any]:
     parse_s = time.perf_counter() - start
     config = IndexConfig()
     with tempfile.TemporaryDirectory(prefix="kefu-routing-") as tmp:
-        faq = Path(tmp) / "zh_shop.yaml"
-        dump_file(bench.entries, faq)
-        manifest = build_index(parse_file(faq), Path(tmp) / "index", config)
-        index = load_index(Path(tmp) / "index", config)
-        found = []
-        for i in range(0, len(texts), BATCH):
-            found += index.search_many(texts[i : i + BATCH], k=2)
+        manifest, index, _, _ = build_through_import(bench, config, Path(tmp))
+        ranked = rank(index, queries)
     rule = DecisionRule(manifest.threshold, config.clarify_margin, config.clarify_floor)
-    knowledge = [
-        outcome(Ranked(g, tuple(c.key for c in r.candidates), tuple(c.score for c in r.candidates)), rule)
-        for (_, g), r in zip(queries, found, strict=True)
-    ]
+    knowledge = [outcome(r, rule) for r in ranked]
     result: dict[str, Any] = {
         "set": "zh_shop val + oos_val",
         "threshold": manifest.threshold,
