@@ -7,6 +7,7 @@ treating an unknown year as plain weekdays would silently open the office on Spr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import cache
@@ -27,6 +28,38 @@ def known_years() -> range:
     """Years the installed package has data for."""
     years = [d.year for d in chinese_calendar.holidays]
     return range(min(years), max(years) + 1)
+
+
+# The State Council publishes next year's schedule in the autumn; from then on, warn.
+WARN_DAYS_BEFORE_END = 60
+
+
+@dataclass(frozen=True)
+class HolidayCoverage:
+    """How far the installed holiday data reaches, seen from ``today``."""
+
+    known_through: date
+    days_left: int
+
+    @property
+    def ending_soon(self) -> bool:
+        return self.days_left < WARN_DAYS_BEFORE_END
+
+    def warning(self) -> str | None:
+        if not self.ending_soon:
+            return None
+        next_year = self.known_through.year + 1
+        return (
+            f"China holiday data ends {self.known_through.isoformat()} ({max(self.days_left, 0)} days): "
+            f"upgrade the chinese-calendar package once it has {next_year}, or enter {next_year}'s "
+            "holidays and 调休 days as overrides; until then deadlines reaching into "
+            f"{next_year} are not set"
+        )
+
+
+def coverage(today: date) -> HolidayCoverage:
+    last = date(known_years().stop - 1, 12, 31)
+    return HolidayCoverage(last, (last - today).days)
 
 
 def day_kind(day: date) -> DayKind:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kefu.commands.common import database
 from kefu.settings import Settings
+from tickets.cn_calendar import coverage
 from tickets.errors import HolidayDataMissing, ScheduleError
 from tickets.group_hours import (
     DEFAULT_GROUP,
@@ -91,6 +92,9 @@ def describe(hours: GroupHours, now: datetime) -> str:
         lines.append(f"announcement: {hours.announcement}")
     state = "open" if is_open(hours.schedule, now) else "closed"
     lines.append(f"now ({now.astimezone(tz):%Y-%m-%d %H:%M} {tz.key}): {state}; {_next(hours, now, state)}")
+    warning = coverage(now.astimezone(tz).date()).warning() if hours.schedule.holidays == "cn" else None
+    if warning:
+        lines.append(f"warning: {warning}")
     return "\n".join(lines)
 
 

@@ -19,6 +19,7 @@ from connectors.base import parse_json_object
 from kefu.auth import Sessions, require_role
 from kefu.errors import ValidationFailed
 from kefu.service.errors import error_body
+from tickets.cn_calendar import coverage
 from tickets.errors import HolidayDataMissing, ScheduleError
 from tickets.group_hours import (
     AfterHoursMode,
@@ -100,7 +101,7 @@ def hours_json(hours: GroupHours, now: datetime) -> dict[str, Any]:
     except HolidayDataMissing:
         change = None  # the next change lies in a year the holiday data does not know yet
     mode: AfterHoursMode = hours.after_hours_mode
-    return {
+    body: dict[str, Any] = {
         "group": hours.group,
         "configured": hours.configured,
         "schedule": schedule_to_dict(schedule),
@@ -110,3 +111,11 @@ def hours_json(hours: GroupHours, now: datetime) -> dict[str, Any]:
         "next_change": None if change is None else change.isoformat(),
         "today": [str(time_range) for time_range in hours_on(schedule, local_today)],
     }
+    if schedule.holidays == "cn":
+        known = coverage(local_today)
+        body["holiday_data"] = {
+            "known_through": known.known_through.isoformat(),
+            "days_left": known.days_left,
+            "warning": known.warning(),
+        }
+    return body

@@ -15,6 +15,7 @@ from tests.kefu.staff_app import Clock, RecordingSender, make_app, make_deps, st
 from tests.tickets.db import conversation_with
 from tests.tickets.schedules import sh
 from tickets import service
+from tickets.cn_calendar import known_years
 
 Headers = dict[str, str]
 OFFICE = {
@@ -63,6 +64,23 @@ async def test_unconfigured_group_reads_the_default_hours(
     assert body["open_now"] is True  # Tue Sep 30 20:00, before the holiday starts
     assert datetime.fromisoformat(body["next_change"]) == sh(2025, 9, 30, 21)
     assert body["today"] == ["09:00-21:00"]
+    holiday_data = body["holiday_data"]
+    assert holiday_data["known_through"].endswith("-12-31") and holiday_data["warning"] is None
+
+
+async def test_the_hours_warn_when_the_holiday_data_is_about_to_end(
+    client: SanicASGITestClient, staff: dict[str, tuple[int, Headers]], clock: Clock
+) -> None:
+    last_year = known_years().stop - 1
+    clock.now = sh(last_year, 11, 23, 10)
+    _, resp = await client.get("/api/hours/general", headers=auth(staff, "supervisor"))
+    data = resp.json["holiday_data"]
+    assert data == {"known_through": f"{last_year}-12-31", "days_left": 38, "warning": data["warning"]}
+    assert f"{last_year + 1}" in data["warning"]
+    _, resp = await client.put(
+        "/api/hours/plain", json={**OFFICE, "holidays": None}, headers=auth(staff, "admin")
+    )
+    assert resp.status == 200 and "holiday_data" not in resp.json  # no China calendar, nothing to warn of
 
 
 async def test_admin_sets_hours_that_tickets_then_follow(

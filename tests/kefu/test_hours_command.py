@@ -11,6 +11,7 @@ from kefu.commands import hours
 from kefu.db.migrate import upgrade
 from kefu.settings import Settings
 from tests.tickets.schedules import sh
+from tickets.cn_calendar import known_years
 
 YAML = """\
 timezone: Asia/Shanghai
@@ -59,6 +60,16 @@ async def test_show_default_then_set_and_show(
     assert "2025-12-24: 09:00-15:00" in out and "announcement: 国庆放假" in out
     assert "closed; opens at 2025-10-13 13:00" in out  # Monday lunch break
     assert "wed: closed" in out
+    assert "warning" not in out
+
+
+async def test_show_warns_when_the_holiday_data_is_about_to_end(
+    settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    last_year = known_years().stop - 1
+    assert await hours.run(parse("hours", "show"), settings, clock=lambda: sh(last_year, 12, 1, 10)) == 0
+    out = capsys.readouterr().out
+    assert f"warning: China holiday data ends {last_year}-12-31 (30 days)" in out
 
 
 async def test_set_keeps_mode_and_lists_every_problem(

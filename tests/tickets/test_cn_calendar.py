@@ -4,7 +4,7 @@ import chinese_calendar
 import pytest
 
 from kefu.errors import KefuError
-from tickets.cn_calendar import DayKind, day_kind, known_years
+from tickets.cn_calendar import DayKind, coverage, day_kind, known_years
 from tickets.errors import HolidayDataMissing
 
 
@@ -38,3 +38,21 @@ def test_a_year_without_data_fails_loudly() -> None:
         day_kind(date(missing, 3, 2))
     assert isinstance(caught.value, KefuError)
     assert caught.value.status == 503
+
+
+def test_coverage_warns_in_the_last_weeks_of_the_known_data() -> None:
+    last = date(known_years().stop - 1, 12, 31)
+    early = coverage(date(last.year, 6, 1))
+    assert early.known_through == last and early.days_left == (last - date(last.year, 6, 1)).days
+    assert not early.ending_soon and early.warning() is None
+    late = coverage(date(last.year, 11, 23))
+    assert late.days_left == 38 and late.ending_soon
+    warning = late.warning()
+    assert warning is not None and f"{last.year + 1}" in warning and "chinese-calendar" in warning
+
+
+def test_coverage_past_the_end_counts_zero_days_left() -> None:
+    last = date(known_years().stop - 1, 12, 31)
+    beyond = coverage(date(last.year + 1, 1, 5))
+    assert beyond.days_left == -5
+    assert "(0 days)" in (beyond.warning() or "")
