@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from knowledge.config import IndexConfig
+
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")  # as kefu.staff accepts
 WECOM_USERID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -50,6 +52,9 @@ class Settings:
     database_url: str = f"sqlite:///{ROOT / 'var' / 'kefu.db'}"
     var_dir: Path = ROOT / "var"
     knowledge_dir: Path = ROOT / "var" / "knowledge"
+    # An extra sentence-transformers model folder for the knowledge index (e.g. a Chinese encoder
+    # a production install has installed); used when a version is published, recorded in it.
+    knowledge_model: Path | None = None
     secret_key: str = field(default="", repr=False)
     bot_timeout: float = 30.0
     wecom: WeComSettings = field(default_factory=WeComSettings)
@@ -70,6 +75,7 @@ class Settings:
             database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'kefu.db'}"),
             var_dir=var_dir,
             knowledge_dir=Path(env.get("KEFU_KNOWLEDGE_DIR", str(var_dir / "knowledge"))),
+            knowledge_model=_model_folder(env, "KEFU_KNOWLEDGE_MODEL"),
             secret_key=_required(env, "KEFU_SECRET_KEY")
             if require_secret
             else env.get("KEFU_SECRET_KEY", ""),
@@ -87,6 +93,10 @@ class Settings:
                 kf_servicers=parse_servicers(env.get("WECOM_KF_SERVICERS", "")),
             ),
         )
+
+    def index_config(self) -> IndexConfig:
+        """How a knowledge version is built (loading reads the encoders from the version itself)."""
+        return IndexConfig(st_model_path=None if self.knowledge_model is None else str(self.knowledge_model))
 
 
 def parse_servicers(raw: str) -> tuple[tuple[str, str], ...]:
@@ -125,3 +135,15 @@ def _required(env: Mapping[str, str], name: str) -> str:
     if not value:
         raise SettingsError(f"{name} is required (set it in the environment; `make run` generates one)")
     return value
+
+
+def _model_folder(env: Mapping[str, str], name: str) -> Path | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    path = Path(raw).expanduser().resolve()
+    if not (path / "modules.json").is_file():
+        raise SettingsError(
+            f"{name} must be a sentence-transformers model folder (one with modules.json), got {raw!r}"
+        )
+    return path

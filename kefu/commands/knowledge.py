@@ -70,7 +70,8 @@ async def _publish(args: argparse.Namespace, settings: Settings) -> int:
         bar.update(done - bar.n)
 
     async with database(settings) as sessions:
-        published = await publish(sessions, settings.knowledge_dir, IndexConfig(), progress=progress)
+        config = settings.index_config()
+        published = await publish(sessions, settings.knowledge_dir, config, progress=progress)
     for bar in bars.values():
         bar.close()
     print(

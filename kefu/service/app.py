@@ -71,7 +71,11 @@ def create_app(
     app.blueprint(admin_routes.create_blueprint(deps.staff_sessions, deps.redis))
     app.blueprint(
         knowledge_routes.create_blueprint(
-            deps.staff_sessions, deps.sessions, deps.redis, deps.settings.knowledge_dir
+            deps.staff_sessions,
+            deps.sessions,
+            deps.redis,
+            deps.settings.knowledge_dir,
+            config=deps.settings.index_config(),
         )
     )
     app_channel.install(app, deps, app_clients or {})

@@ -4,11 +4,18 @@ unedited FAQ suggestion an agent sends is learned too. Real Redis and SQLite, sc
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
+from typing import Any
 
+from sanic import Sanic
 from sanic_testing.testing import SanicASGITestClient
 
+from kefu.service.app import create_app
 from kefu.service.deps import Deps
-from knowledge.live import published_version
+from knowledge.config import IndexConfig
+from knowledge.encoders import minilm_path
+from knowledge.index import load_index
+from knowledge.live import published_version, version_dir
 from knowledge.store import import_entries
 from tests.kefu.test_agent_api import say, staff_member
 from tests.knowledge.kb import ENTRIES
@@ -67,6 +74,34 @@ async def test_editor_files_a_declined_question_and_publishes_it(
         await asyncio.sleep(0.1)
     assert [v["published_by"] for v in resp.json["versions"]] == ["ed"]
     assert published_version(deps.settings.knowledge_dir) == resp.json["versions"][0]["version"]
+
+
+async def _publish(client: SanicASGITestClient, editor: Headers) -> dict[str, Any]:
+    _, resp = await client.post("/api/knowledge/publish", headers=editor)
+    assert resp.status == 202, resp.text
+    for _ in range(1200):  # the build runs in the background
+        _, resp = await client.get("/api/knowledge/versions", headers=editor)
+        if not resp.json["publishing"] and resp.json["versions"]:
+            break
+        await asyncio.sleep(0.1)
+    body: dict[str, Any] = resp.json
+    return body
+
+
+async def test_a_configured_model_is_built_into_the_published_version(deps: Deps) -> None:
+    """KEFU_KNOWLEDGE_MODEL (here the MiniLM folder) reaches the editor's publish and the version."""
+    deps.settings = replace(deps.settings, knowledge_model=minilm_path())
+    Sanic.test_mode = True
+    client = create_app(deps, name=f"kefu_model_{id(deps)}").asgi_client
+    async with deps.sessions.begin() as session:
+        await import_entries(session, ENTRIES, replace=False)
+    editor = await staff_member(client, deps, "ed", role="editor")
+    versions = await _publish(client, editor)
+    version = versions["versions"][0]["version"]
+    index = load_index(version_dir(deps.settings.knowledge_dir, version), IndexConfig())
+    assert f"st:{minilm_path()}" in index.manifest.encoders
+    assert index.search("退款要几天才能到账", lang="zh").candidates[0].key == "refund-time"
+    await deps.close()
 
 
 async def test_bad_editor_input_is_a_clear_4xx(client: SanicASGITestClient, deps: Deps) -> None:

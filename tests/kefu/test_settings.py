@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from kefu.settings import Settings, SettingsError
+from knowledge.encoders import minilm_path
 
 
 def test_missing_secret_names_the_setting() -> None:
@@ -30,3 +33,14 @@ def test_env_overrides_and_secrets_not_in_repr() -> None:
 def test_bad_integer_is_named() -> None:
     with pytest.raises(SettingsError, match="KEFU_PORT"):
         Settings.from_env({"KEFU_SECRET_KEY": "x", "KEFU_PORT": "eighty"})
+
+
+def test_the_knowledge_model_is_a_sentence_transformers_folder(tmp_path: Path) -> None:
+    assert Settings.from_env({"KEFU_SECRET_KEY": "x"}).index_config().st_model_path is None
+    folder = minilm_path()
+    settings = Settings.from_env({"KEFU_SECRET_KEY": "x", "KEFU_KNOWLEDGE_MODEL": str(folder)})
+    assert settings.knowledge_model == folder.resolve()
+    assert settings.index_config().encoder_names(["zh"]) == ("use", "e5", f"st:{folder.resolve()}")
+    for wrong in (tmp_path / "absent", tmp_path):  # missing, and a folder that holds no model
+        with pytest.raises(SettingsError, match="KEFU_KNOWLEDGE_MODEL"):
+            Settings.from_env({"KEFU_SECRET_KEY": "x", "KEFU_KNOWLEDGE_MODEL": str(wrong)})
