@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 from functools import cache
+from typing import Any
 
 import chinese_calendar
 
@@ -55,6 +56,13 @@ class HolidayCoverage:
             "holidays and 调休 days as overrides; until then deadlines reaching into "
             f"{next_year} are not set"
         )
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "known_through": self.known_through.isoformat(),
+            "days_left": self.days_left,
+            "warning": self.warning(),
+        }
 
 
 def coverage(today: date) -> HolidayCoverage:

@@ -15,7 +15,7 @@ from types import MappingProxyType
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from tickets.cn_calendar import DayKind, day_kind
+from tickets.cn_calendar import DayKind, HolidayCoverage, coverage, day_kind
 from tickets.errors import BeyondHorizon, NaiveDatetime, ScheduleError
 from tickets.time_range import MINUTES_PER_DAY, WEEKDAY_NAMES, Ranges, TimeRange, overlap_problems
 
@@ -105,6 +105,14 @@ def is_open(schedule: Schedule, at: datetime) -> bool:
     at_utc = as_utc(at, "at")
     day = at_utc.astimezone(schedule.timezone).date()
     return any(start <= at_utc < end for start, end in _day_intervals(schedule, day))
+
+
+def holiday_coverage(schedule: Schedule, at: datetime) -> HolidayCoverage | None:
+    """How far the holiday data reaches, seen from ``at``'s date in the schedule's timezone; None
+    for a schedule that does not follow China's holidays (it needs no holiday data)."""
+    if schedule.holidays != "cn":
+        return None
+    return coverage(as_utc(at, "at").astimezone(schedule.timezone).date())
 
 
 def next_change(schedule: Schedule, at: datetime, *, horizon_days: int = HORIZON_DAYS) -> datetime | None:

@@ -10,7 +10,6 @@ from pathlib import Path
 
 from kefu.commands.common import database
 from kefu.settings import Settings
-from tickets.cn_calendar import coverage
 from tickets.errors import HolidayDataMissing, ScheduleError
 from tickets.group_hours import (
     DEFAULT_GROUP,
@@ -20,7 +19,7 @@ from tickets.group_hours import (
     load_group_hours,
     save_group_hours,
 )
-from tickets.hours import is_open, next_change
+from tickets.hours import holiday_coverage, is_open, next_change
 from tickets.schedule_file import parse_schedule_yaml, schedule_to_dict
 
 
@@ -92,7 +91,8 @@ def describe(hours: GroupHours, now: datetime) -> str:
         lines.append(f"announcement: {hours.announcement}")
     state = "open" if is_open(hours.schedule, now) else "closed"
     lines.append(f"now ({now.astimezone(tz):%Y-%m-%d %H:%M} {tz.key}): {state}; {_next(hours, now, state)}")
-    warning = coverage(now.astimezone(tz).date()).warning() if hours.schedule.holidays == "cn" else None
+    known = holiday_coverage(hours.schedule, now)
+    warning = None if known is None else known.warning()
     if warning:
         lines.append(f"warning: {warning}")
     return "\n".join(lines)

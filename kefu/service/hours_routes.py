@@ -19,7 +19,6 @@ from connectors.base import parse_json_object
 from kefu.auth import Sessions, require_role
 from kefu.errors import ValidationFailed
 from kefu.service.errors import error_body
-from tickets.cn_calendar import coverage
 from tickets.errors import HolidayDataMissing, ScheduleError
 from tickets.group_hours import (
     AfterHoursMode,
@@ -30,7 +29,7 @@ from tickets.group_hours import (
     mode_problems,
     save_group_hours,
 )
-from tickets.hours import hours_on, is_open, next_change
+from tickets.hours import holiday_coverage, hours_on, is_open, next_change
 from tickets.schedule_file import schedule_from_dict, schedule_to_dict
 
 READERS = ("agent", "editor")  # between them, every staff role
@@ -111,11 +110,7 @@ def hours_json(hours: GroupHours, now: datetime) -> dict[str, Any]:
         "next_change": None if change is None else change.isoformat(),
         "today": [str(time_range) for time_range in hours_on(schedule, local_today)],
     }
-    if schedule.holidays == "cn":
-        known = coverage(local_today)
-        body["holiday_data"] = {
-            "known_through": known.known_through.isoformat(),
-            "days_left": known.days_left,
-            "warning": known.warning(),
-        }
+    known = holiday_coverage(schedule, now)
+    if known is not None:
+        body["holiday_data"] = known.to_json()
     return body
