@@ -67,25 +67,22 @@ async def test_editor_files_a_declined_question_and_publishes_it(
     assert resp.status == 202
     _, again = await client.post("/api/knowledge/publish", headers=editor)
     assert (again.status, again.json["error"]["code"]) == (409, "publish_in_progress")
-    for _ in range(600):  # the build runs in the background
+    versions = await _versions_once_built(client, editor, attempts=600)
+    assert [v["published_by"] for v in versions] == ["ed"]
+    assert published_version(deps.settings.knowledge_dir) == versions[0]["version"]
+
+
+async def _versions_once_built(
+    client: SanicASGITestClient, editor: Headers, *, attempts: int
+) -> list[dict[str, Any]]:
+    """The published versions, polled every 0.1 s until the background build is done."""
+    for _ in range(attempts):
         _, resp = await client.get("/api/knowledge/versions", headers=editor)
         if not resp.json["publishing"] and resp.json["versions"]:
             break
         await asyncio.sleep(0.1)
-    assert [v["published_by"] for v in resp.json["versions"]] == ["ed"]
-    assert published_version(deps.settings.knowledge_dir) == resp.json["versions"][0]["version"]
-
-
-async def _publish(client: SanicASGITestClient, editor: Headers) -> dict[str, Any]:
-    _, resp = await client.post("/api/knowledge/publish", headers=editor)
-    assert resp.status == 202, resp.text
-    for _ in range(1200):  # the build runs in the background
-        _, resp = await client.get("/api/knowledge/versions", headers=editor)
-        if not resp.json["publishing"] and resp.json["versions"]:
-            break
-        await asyncio.sleep(0.1)
-    body: dict[str, Any] = resp.json
-    return body
+    versions: list[dict[str, Any]] = resp.json["versions"]
+    return versions
 
 
 async def test_a_configured_model_is_built_into_the_published_version(deps: Deps) -> None:
@@ -96,8 +93,9 @@ async def test_a_configured_model_is_built_into_the_published_version(deps: Deps
     async with deps.sessions.begin() as session:
         await import_entries(session, ENTRIES, replace=False)
     editor = await staff_member(client, deps, "ed", role="editor")
-    versions = await _publish(client, editor)
-    version = versions["versions"][0]["version"]
+    _, resp = await client.post("/api/knowledge/publish", headers=editor)
+    assert resp.status == 202, resp.text
+    version = (await _versions_once_built(client, editor, attempts=1200))[0]["version"]
     index = load_index(version_dir(deps.settings.knowledge_dir, version), IndexConfig())
     assert f"st:{minilm_path()}" in index.manifest.encoders
     assert index.search("退款要几天才能到账", lang="zh").candidates[0].key == "refund-time"
