@@ -35,7 +35,6 @@ from typing import Any
 from actions.cues import CUES
 from bench.answer_quality import build_through_import, load_zh_shop, outcome, rank
 from knowledge.config import IndexConfig
-from knowledge.fusion import DecisionRule
 from tests.support.rasa import trained_model
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -100,8 +99,7 @@ def run() -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="kefu-routing-") as tmp:
         manifest, index, _, _ = build_through_import(bench, config, Path(tmp))
         ranked = rank(index, queries)
-    rule = DecisionRule(manifest.threshold, config.clarify_margin, config.clarify_floor)
-    knowledge = [outcome(r, rule) for r in ranked]
+    knowledge = [outcome(r, index.rule) for r in ranked]  # the product's own decision rule
     result: dict[str, Any] = {
         "set": "zh_shop val + oos_val",
         "threshold": manifest.threshold,
