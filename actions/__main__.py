@@ -17,7 +17,7 @@ from actions.orders import SqlOrderLookup
 from actions.registry import build_executor
 from actions.settings import ActionsSettings
 from actions.ticket_status import SqlTicketLookup
-from kefu.settings import SettingsError
+from core.settings import SettingsError
 
 COMPAT_WARNING = "ignore:Your versions of rasa and rasa_sdk:UserWarning"
 

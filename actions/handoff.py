@@ -10,7 +10,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.lang import reply_lang
 from actions.replies import handoff, send
-from kefu.types import HandoffReason
+from core.types import HandoffReason
 
 
 class ActionHandoff(Action):  # type: ignore[misc]

@@ -11,8 +11,8 @@ from typing import Protocol
 
 from actions.replies import BotSays, answer_payload, handoff
 from actions.texts import text
-from kefu.errors import Unavailable
-from kefu.types import HandoffReason, Lang, Suggestion
+from core.errors import Unavailable
+from core.types import HandoffReason, Lang, Suggestion
 from knowledge.types import Candidate, SearchResult
 
 HANDOFF_CANDIDATES = 3

@@ -13,8 +13,8 @@ from typing import Any
 from rasa_sdk import Tracker
 
 from actions.orders import ORDER_NO
-from kefu.lang import detect_lang
-from kefu.types import Lang
+from core.lang import detect_lang
+from core.types import Lang
 
 
 def latest_text(tracker: Tracker) -> str:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from actions.knowledge import KnowledgeUnavailable
-from kefu.errors import KefuError
-from kefu.types import Lang
+from core.errors import KefuError
+from core.types import Lang
 from knowledge.config import IndexConfig
 from knowledge.live import LiveIndex
 from knowledge.types import SearchResult

@@ -17,8 +17,8 @@ from actions.lang import reply_lang
 from actions.orders import OrderInfo, OrderLookup, find_order_no
 from actions.replies import handoff, send
 from actions.texts import order_state, text
-from kefu.errors import Unavailable
-from kefu.types import HandoffReason, Lang
+from core.errors import Unavailable
+from core.types import HandoffReason, Lang
 
 log = logging.getLogger(__name__)
 

@@ -13,9 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from kefu.db.engine import create_engine
-from kefu.db.models import Order
-from kefu.errors import Unavailable
+from actions.tables import Order
+from core.errors import Unavailable
+from store.engine import create_engine
 
 ORDER_NO = re.compile(r"(?<![A-Za-z0-9])YQ\d{11}(?!\d)", re.IGNORECASE)
 

@@ -13,7 +13,7 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.texts import text
-from kefu.types import Lang, Suggestion
+from core.types import Lang, Suggestion
 
 KNOWLEDGE_UNAVAILABLE = "knowledge_unavailable"
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from kefu.settings import ROOT, SettingsError
+from core.settings import ROOT, SettingsError
 
 
 @dataclass(frozen=True)

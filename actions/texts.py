@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kefu.types import Lang
+from core.types import Lang
 
 TEXTS: dict[str, dict[Lang, str]] = {
     "greet": {

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -22,10 +22,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from actions.lang import latest_text, reply_lang
 from actions.texts import text, ticket_state
-from kefu.db.engine import create_engine, session_factory
-from kefu.errors import NotFound, Unavailable
-from kefu.types import Lang
-from tickets import service, store
+from conversations import tickets as service
+from core.clock import utc_now
+from core.errors import NotFound, Unavailable
+from core.types import Lang
+from store.engine import create_engine, session_factory
+from tickets import store
 from tickets.model import ACTIVE, TicketSummary
 from tickets.views import ticket_summary
 
@@ -126,10 +128,6 @@ def customer_id_of(tracker: Tracker) -> str | None:
     metadata = (tracker.latest_message or {}).get("metadata")
     value = metadata.get("customer_id") if isinstance(metadata, dict) else None
     return value if isinstance(value, str) and value else None
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 class ActionTicketStatus(Action):  # type: ignore[misc]

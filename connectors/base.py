@@ -7,8 +7,8 @@ import re
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from kefu.errors import ValidationFailed
-from kefu.types import HandleResult, InboundMessage, Transcript
+from core.errors import ValidationFailed
+from core.types import HandleResult, InboundMessage, Transcript
 
 
 class InboundHandler(Protocol):

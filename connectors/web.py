@@ -21,8 +21,8 @@ from connectors.base import (
     require_id,
     require_text,
 )
-from kefu.errors import ValidationFailed
-from kefu.types import Channel, HandleResult, InboundMessage
+from core.errors import ValidationFailed
+from core.types import Channel, HandleResult, InboundMessage
 
 
 def parse_web_message(data: dict[str, Any]) -> InboundMessage:

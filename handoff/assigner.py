@@ -19,15 +19,15 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from core.clock import Clock, system_clock
+from core.errors import Conflict, NotFound, ValidationFailed
 from handoff import codec, keys
 from handoff.choose import Ranking, rank
-from handoff.clock import Clock, system_clock
 from handoff.events import Assigned, HandoffEvent, HandoffEvents, QueueChanged, Released, Transferred
 from handoff.model import Assignment, GroupPolicy, QueueEntry, Step
 from handoff.presence import Presence
 from handoff.queue import HandoffQueue
 from handoff.scripts import Scripts, register
-from kefu.errors import Conflict, NotFound, ValidationFailed
 
 CLAIM_WIDTH = 8  # ranked agents offered to one claim; the next read starts fresh anyway
 

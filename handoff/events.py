@@ -18,8 +18,8 @@ from typing import Any, ClassVar
 import redis.asyncio as aioredis
 from redis.asyncio.client import PubSub
 
+from core.errors import ValidationFailed
 from handoff import keys
-from kefu.errors import ValidationFailed
 
 
 @dataclass(frozen=True)

@@ -19,10 +19,10 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from core.clock import Clock, system_clock
+from core.errors import NotFound, ValidationFailed
 from handoff import keys
-from handoff.clock import Clock, system_clock
 from handoff.model import AgentStatus, AgentView
-from kefu.errors import NotFound, ValidationFailed
 
 _SET_SETS = """
 local function set_online(agent_key, id, prefix, online)

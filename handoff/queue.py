@@ -12,12 +12,12 @@ from typing import Any
 
 import redis.asyncio as aioredis
 
+from core.clock import Clock, system_clock
+from core.errors import Conflict, ValidationFailed
 from handoff import codec, keys
-from handoff.clock import Clock, system_clock
 from handoff.events import HandoffEvents, QueueChanged
 from handoff.model import GroupStats, QueueEntry, Tier
 from handoff.scripts import Scripts, register
-from kefu.errors import Conflict, ValidationFailed
 
 
 class HandoffQueue:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from kefu.errors import KefuError
+from core.errors import KefuError
 
 BATCH = 64
 MEMO = 20_000  # vectors kept per encoder (by exact text), so a text is encoded once per process

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from kefu.errors import KefuError
-from kefu.types import LANGS, Lang
+from core.errors import KefuError
+from core.types import LANGS, Lang
 from knowledge.types import FaqEntry
 
 CSV_COLUMNS = ("id", "lang", "question", "similar", "answer", "tags")

@@ -15,8 +15,8 @@ from pathlib import Path
 import joblib
 import numpy as np
 
-from kefu.errors import KefuError
-from kefu.types import Lang
+from core.errors import KefuError
+from core.types import Lang
 from knowledge.calibrate import CvPlan, cross_validate, fit_calibrator, generic_questions
 from knowledge.channels import Channels, Texts, without
 from knowledge.config import DEFAULT_THRESHOLD, IndexConfig

@@ -19,9 +19,9 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.db.models import FaqEntryRow, LearnedQuestion, UnansweredQuestion
-from kefu.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from knowledge.normalise import normalise
+from knowledge.tables import FaqEntryRow, LearnedQuestion, UnansweredQuestion
 from knowledge.types import FaqEntry
 
 MIN_CHARS = 2

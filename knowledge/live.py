@@ -15,8 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kefu.errors import Unavailable
-from kefu.types import Lang
+from core.errors import Unavailable
+from core.types import Lang
 from knowledge.config import IndexConfig
 from knowledge.index import KnowledgeIndex, load_index
 from knowledge.types import SearchResult

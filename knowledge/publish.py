@@ -10,12 +10,12 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kefu.db.models import KnowledgeVersion
-from kefu.errors import ValidationFailed
+from core.errors import ValidationFailed
 from knowledge.index import IndexConfig, build_index
 from knowledge.learning import active_learned, merge
 from knowledge.live import next_version_dir, write_current
 from knowledge.store import list_entries
+from knowledge.tables import KnowledgeVersion
 
 Progress = Callable[[str, int, int], None]
 

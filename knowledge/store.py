@@ -7,8 +7,9 @@ from collections.abc import Sequence
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.db.models import FaqEntryRow, utcnow
+from knowledge.tables import FaqEntryRow
 from knowledge.types import FaqEntry
+from store.base import utcnow
 
 
 def to_entry(row: FaqEntryRow) -> FaqEntry:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from kefu.types import Lang
+from core.types import Lang
 
 Decision = Literal["answer", "clarify", "decline"]
 

@@ -1,4 +1,4 @@
-"""Alembic environment: the URL comes from the ``sqlalchemy.url`` option set by kefu.db.migrate,
+"""Alembic environment: the URL comes from the ``sqlalchemy.url`` option set by store.migrate,
 or from DATABASE_URL."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ import os
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from kefu.db.engine import sync_url
-from kefu.db.models import Base
-from kefu.settings import ROOT
+from core.settings import ROOT
+from service.schema import metadata
+from store.engine import sync_url
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or os.environ.get(
@@ -19,7 +19,7 @@ url = config.get_main_option("sqlalchemy.url") or os.environ.get(
 
 
 def run_migrations_offline() -> None:
-    context.configure(url=sync_url(url), target_metadata=Base.metadata, literal_binds=True)
+    context.configure(url=sync_url(url), target_metadata=metadata, literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -29,7 +29,7 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         context.configure(
             connection=connection,
-            target_metadata=Base.metadata,
+            target_metadata=metadata,
             render_as_batch=connection.dialect.name == "sqlite",
         )
         with context.begin_transaction():

@@ -59,7 +59,7 @@ export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
 PIDS+=($!)
 
 say "starting the Kefu service on ${KEFU_HOST:-127.0.0.1}:$KEFU_PORT"
-.venv/bin/python -m kefu.service > "$LOGS/service.log" 2>&1 &
+.venv/bin/python -m service > "$LOGS/service.log" 2>&1 &
 PIDS+=($!)
 
 wait_http "action server" "http://127.0.0.1:$ACTIONS_PORT/health" 120 "$LOGS/actions.log"

@@ -13,8 +13,8 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kefu.db.engine import create_engine, session_factory
-from kefu.db.migrate import upgrade
+from store.engine import create_engine, session_factory
+from store.migrate import upgrade
 from tests.support.processes import postgres_server, redis_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")

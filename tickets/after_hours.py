@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
 
-from kefu.types import Lang
+from core.types import Lang
 from tickets.errors import HolidayDataMissing
 from tickets.group_hours import AfterHoursMode
 from tickets.hours import Schedule, add_business_time, is_open, next_change

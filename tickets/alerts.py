@@ -13,15 +13,16 @@ import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kefu.db.models import Ticket
+from core.clock import utc_now
 from tickets import keys, store
 from tickets.sla import SlaState
+from tickets.tables import Ticket
 from tickets.views import current_sla
 
 log = logging.getLogger(__name__)
@@ -115,10 +116,6 @@ async def sweep_sla(
         return fresh
     finally:
         await lock.release()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 async def run_sla_sweeper(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from kefu.errors import KefuError, Unavailable, ValidationFailed
+from core.errors import KefuError, Unavailable, ValidationFailed
 
 
 class ScheduleError(ValidationFailed):

@@ -12,13 +12,13 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.db.models import Ticket
 from tickets import store
 from tickets.errors import BeyondHorizon, HolidayDataMissing
 from tickets.group_hours import load_group_hours
 from tickets.model import Status, check_transition
 from tickets.sla import Deadlines, SlaTable, compute_deadlines, pauses_as_of
 from tickets.store import aware, maybe_aware, to_db
+from tickets.tables import Ticket
 
 log = logging.getLogger(__name__)
 

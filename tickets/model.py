@@ -7,7 +7,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from kefu.errors import Conflict, ValidationFailed
+from core.errors import Conflict, ValidationFailed
 from tickets.sla import Priority, SlaStatus
 
 __all__ = [

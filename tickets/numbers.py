@@ -16,9 +16,9 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.db.models import Ticket
-from kefu.errors import Conflict
+from core.errors import Conflict
 from tickets.hours import as_utc
+from tickets.tables import Ticket
 
 NUMBER_TIMEZONE = ZoneInfo("Asia/Shanghai")  # the day in a number is the day in Beijing
 ATTEMPTS = 8

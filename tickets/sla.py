@@ -12,7 +12,7 @@ from datetime import datetime, timedelta, tzinfo
 from enum import StrEnum
 from types import MappingProxyType
 
-from kefu.types import Lang
+from core.types import Lang
 from tickets.errors import BeyondHorizon
 from tickets.hours import HORIZON_DAYS, Interval, Schedule, as_utc, open_intervals, spend
 

@@ -13,9 +13,11 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu.db.models import BusinessHours, Customer, Message, Ticket, TicketEvent, User
-from kefu.errors import NotFound
+from conversations.tables import Customer, Message
+from core.errors import NotFound
+from handoff.tables import User
 from tickets.model import ACTIVE, Status, TicketFilter
+from tickets.tables import BusinessHours, Ticket, TicketEvent
 
 SLA_ALERT = "sla_alert"
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from kefu.db.models import Message, Ticket, TicketEvent
+from conversations.tables import Message
 from tickets.model import EventView, Status, TicketSummary, TicketView, TranscriptLine
 from tickets.sla import Deadlines, SlaStatus, sla_status
 from tickets.store import aware, maybe_aware
+from tickets.tables import Ticket, TicketEvent
 
 
 def ticket_view(

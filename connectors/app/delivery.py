@@ -30,7 +30,7 @@ from redis.exceptions import RedisError, ResponseError
 from connectors.app import keys, scripts
 from connectors.app.clients import AppClient
 from connectors.app.webhook import AppMessage, AttemptResult, Outcome, RetryPolicy, post, webhook_body
-from kefu.errors import NotFound
+from core.errors import NotFound
 
 log = logging.getLogger(__name__)
 

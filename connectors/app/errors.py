@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kefu.errors import Unauthenticated
+from core.errors import Unauthenticated
 
 
 class UnknownApp(Unauthenticated):

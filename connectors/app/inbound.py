@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from connectors.base import optional_lang, require_id, require_text
-from kefu.errors import ValidationFailed
-from kefu.types import Channel, InboundMessage
+from core.errors import ValidationFailed
+from core.types import Channel, InboundMessage
 
 TIERS = ("S", "A", "normal")
 PHONE_PATTERN = re.compile(r"^\+?[0-9][0-9 -]{2,30}$")

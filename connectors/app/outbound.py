@@ -10,7 +10,7 @@ from typing import Protocol
 
 from connectors.app.clients import AppClient
 from connectors.app.webhook import AppMessage
-from kefu.types import OutboundMessage
+from core.types import OutboundMessage
 
 log = logging.getLogger(__name__)
 

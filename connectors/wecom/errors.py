@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kefu.errors import KefuError
+from core.errors import KefuError
 
 
 class WeComCryptoError(KefuError):

@@ -21,7 +21,7 @@ from connectors.wecom.dedup import MessageDedup
 from connectors.wecom.errors import WeComUnavailable
 from connectors.wecom.models import KfMessage, Origin, SyncPage
 from connectors.wecom.xml import AppTextMessage, KfEvent
-from kefu.types import Channel, InboundMessage
+from core.types import Channel, InboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -19,8 +19,8 @@ from connectors.wecom.crypto import WeComCrypto
 from connectors.wecom.errors import WeComCryptoError, WeComPayloadError
 from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
 from connectors.wecom.xml import AppTextMessage, Callback, KfEvent, parse_callback, parse_envelope
-from kefu.errors import KefuError
-from kefu.types import InboundMessage
+from core.errors import KefuError
+from core.types import InboundMessage
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ import redis.asyncio as aioredis
 
 from connectors.wecom import keys
 from connectors.wecom.models import ServiceState
-from kefu.errors import KefuError
+from core.errors import KefuError
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,12 @@ from rasa_sdk import Tracker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from actions.orders import SqlOrderLookup
-from kefu.db.engine import create_engine, session_factory
-from kefu.db.models import Base, Order
-from kefu.settings import ROOT
-from kefu.types import Lang
+from actions.tables import Order
+from core.settings import ROOT
+from core.types import Lang
 from knowledge.types import SearchResult
+from service.schema import metadata
+from store.engine import create_engine, session_factory
 
 MakeTracker = Callable[..., Tracker]
 
@@ -88,7 +89,7 @@ def make_tracker() -> MakeTracker:
 
 async def add_orders(engine: AsyncEngine, *orders: Order) -> None:
     async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all)
+        await conn.run_sync(metadata.create_all)
     async with session_factory(engine).begin() as session:
         session.add_all(orders)
 

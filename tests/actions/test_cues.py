@@ -15,7 +15,7 @@ from actions.cues import (
     asks_for_human,
     is_small_talk,
 )
-from kefu.settings import ROOT
+from core.settings import ROOT
 
 ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]+\)")  # "[YQ2026...](order_no)" -> "YQ2026..."
 

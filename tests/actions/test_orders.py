@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from actions.orders import OrderInfo, SqlOrderLookup, find_order_no
-from kefu.errors import Unavailable
+from core.errors import Unavailable
 
 
 @pytest.mark.parametrize(

@@ -11,9 +11,9 @@ from actions.orders import SqlOrderLookup
 from actions.registry import build_executor
 from actions.settings import ActionsSettings
 from actions.ticket_status import SqlTicketLookup
-from kefu.errors import Unavailable
-from kefu.settings import SettingsError
-from kefu.types import Lang
+from core.errors import Unavailable
+from core.settings import SettingsError
+from core.types import Lang
 from knowledge.types import SearchResult
 
 

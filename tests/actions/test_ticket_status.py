@@ -17,14 +17,14 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.texts import TICKET_STATES, ticket_state
 from actions.ticket_status import ActionTicketStatus, SqlTicketLookup, find_ticket_no, local_time
-from kefu.db.engine import create_engine, session_factory
-from kefu.db.migrate import upgrade
-from kefu.db.models import Message
-from kefu.errors import Unavailable
-from kefu.outbound import Outbound
+from conversations import tickets as service
+from conversations.outbound import Outbound
+from conversations.tables import Message
+from core.errors import Unavailable
+from store.engine import create_engine, session_factory
+from store.migrate import upgrade
 from tests.actions.conftest import user_message
 from tests.tickets.db import conversation_with
-from tickets import service
 from tickets.model import Status, TicketChange, TicketSummary, TicketView
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

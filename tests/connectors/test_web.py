@@ -4,8 +4,8 @@ import pytest
 
 from connectors.base import parse_json_object
 from connectors.web import parse_web_message
-from kefu.errors import ValidationFailed
-from kefu.types import Channel
+from core.errors import ValidationFailed
+from core.types import Channel
 
 
 def test_valid_message_becomes_inbound_message() -> None:

@@ -7,9 +7,9 @@ from collections import Counter
 import pytest
 import redis.asyncio as aioredis
 
+from core.errors import Conflict, NotFound, ValidationFailed
 from handoff import keys
 from handoff.model import AgentStatus, GroupPolicy, Step, Tier
-from kefu.errors import Conflict, NotFound, ValidationFailed
 from tests.handoff.conftest import Desk, make_desk
 
 

@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 import pytest
 import redis.asyncio as aioredis
 
+from core.errors import ValidationFailed
 from handoff.events import (
     Assigned,
     HandoffEvent,
@@ -19,7 +20,6 @@ from handoff.events import (
     from_json,
     to_json,
 )
-from kefu.errors import ValidationFailed
 from tests.handoff.conftest import make_desk
 
 

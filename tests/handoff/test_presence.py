@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 import redis.asyncio as aioredis
 
+from core.errors import NotFound, ValidationFailed
 from handoff.model import AgentStatus
 from handoff.presence import PresenceConfig
-from kefu.errors import NotFound, ValidationFailed
 from tests.handoff.conftest import Desk, FakeClock, make_desk
 
 ONLINE, AWAY, OFFLINE = AgentStatus.ONLINE, AgentStatus.AWAY, AgentStatus.OFFLINE

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from core.errors import Conflict, ValidationFailed
 from handoff.model import QueueEntry, Tier
-from kefu.errors import Conflict, ValidationFailed
 from tests.handoff.conftest import Desk
 
 

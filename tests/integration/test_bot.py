@@ -16,12 +16,13 @@ from typing import Any
 
 import pytest
 
+from actions.tables import Order
 from actions.texts import TEXTS
-from kefu.db.engine import create_engine, session_factory
-from kefu.db.models import Base, Order
 from knowledge.importer import parse_records
 from knowledge.index import IndexConfig, build_index
 from knowledge.live import next_version_dir, write_current
+from service.schema import metadata
+from store.engine import create_engine, session_factory
 from tests.support.rasa import action_server, actions_env, rasa_env, rasa_server, send, trained_model
 
 pytestmark = pytest.mark.integration
@@ -108,7 +109,7 @@ async def _create_orders(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all)
+            await conn.run_sync(metadata.create_all)
         async with session_factory(engine).begin() as session:
             session.add_all(ORDERS)
     finally:

@@ -16,8 +16,8 @@ import httpx
 import pytest
 import redis.asyncio as aioredis
 
-from kefu.db.engine import create_engine, session_factory
-from kefu.settings import ROOT
+from core.settings import ROOT
+from store.engine import create_engine, session_factory
 from tests.support.stack import Stack
 from tickets import keys
 from tickets.alerts import sweep_sla

@@ -9,13 +9,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kefu.db.models import UnansweredQuestion
-from kefu.errors import Conflict, NotFound, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from knowledge import learning
 from knowledge.index import load_index
 from knowledge.live import published_version
 from knowledge.publish import publish
 from knowledge.store import import_entries
+from knowledge.tables import UnansweredQuestion
 from knowledge.types import FaqEntry
 from tests.knowledge.kb import ENTRIES, FAST
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from kefu.settings import ROOT
+from core.settings import ROOT
 from tests.support.processes import free_port, stop
 
 MAIN_PY = ROOT / ".venv" / "bin" / "python"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 
-from kefu.settings import ROOT
+from core.settings import ROOT
 from tests.support.processes import free_port, stop
 
 MAIN_PY = ROOT / ".venv" / "bin" / "python"
@@ -50,7 +50,7 @@ class Stack:
         log = self.workdir / f"service{index}-restarted.log"
         with log.open("ab") as out:
             proc = subprocess.Popen(
-                [str(MAIN_PY), "-m", "kefu.service"],
+                [str(MAIN_PY), "-m", "service"],
                 env=self.service_envs[index],
                 stdout=out,
                 stderr=subprocess.STDOUT,
@@ -62,7 +62,7 @@ class Stack:
     def kefu(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the `kefu` CLI against this stack's database and knowledge directory."""
         return subprocess.run(
-            [str(MAIN_PY), "-m", "kefu.cli", *args],
+            [str(MAIN_PY), "-m", "service.cli", *args],
             env=self.env,
             input=stdin,
             text=True,
@@ -156,7 +156,7 @@ def base_env(workdir: Path, redis_url: str, database_url: str | None = None) -> 
 def prepare_data(env: Mapping[str, str]) -> None:
     for args in (["db", "upgrade"], ["demo", "load", "--if-empty"], ["knowledge", "publish"]):
         done = subprocess.run(
-            [str(MAIN_PY), "-m", "kefu.cli", *args],
+            [str(MAIN_PY), "-m", "service.cli", *args],
             env=dict(env),
             cwd=ROOT,
             capture_output=True,
@@ -218,7 +218,7 @@ def running_stack(
             proc = stack.enter_context(
                 process(
                     f"service{i}",
-                    [str(MAIN_PY), "-m", "kefu.service"],
+                    [str(MAIN_PY), "-m", "service"],
                     service_env,
                     workdir,
                     f"{url}/healthz",

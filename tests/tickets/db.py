@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from kefu import conversations
-from kefu.db.models import Conversation, Customer
+from conversations import repo as conversations
+from conversations.tables import Conversation, Customer
 
 
 async def conversation_with(

@@ -12,10 +12,11 @@ import pytest
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kefu.conversations import add_message
+from conversations import tickets as service
+from conversations.repo import add_message
 from tests.tickets.db import conversation_with
 from tests.tickets.schedules import sh
-from tickets import keys, service
+from tickets import keys
 from tickets.alerts import run_sla_sweeper, sweep_sla
 from tickets.model import Status, TicketChange
 

@@ -3,7 +3,7 @@ from datetime import date
 import chinese_calendar
 import pytest
 
-from kefu.errors import KefuError
+from core.errors import KefuError
 from tickets.cn_calendar import DayKind, coverage, day_kind, known_years
 from tickets.errors import HolidayDataMissing
 

@@ -3,7 +3,7 @@ from datetime import date
 
 import pytest
 
-from kefu.errors import ValidationFailed
+from core.errors import ValidationFailed
 from tests.tickets.schedules import SHANGHAI, office
 from tickets.hours import TimeRange
 from tickets.schedule_file import ScheduleError, parse_schedule_yaml, schedule_from_dict, schedule_to_dict

@@ -15,16 +15,17 @@ import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from kefu.db.engine import create_engine, session_factory
-from kefu.db.migrate import upgrade
-from kefu.db.models import Ticket
+from conversations import tickets as service
+from store.engine import create_engine, session_factory
+from store.migrate import upgrade
 from tests.tickets.db import conversation_with
 from tests.tickets.schedules import office, sh
-from tickets import service, store
+from tickets import store
 from tickets.group_hours import DEFAULT_SCHEDULE, load_group_hours, save_group_hours
 from tickets.model import Status, TicketChange
 from tickets.numbers import day_prefix, format_number, next_sequence
 from tickets.schedule_file import schedule_from_dict
+from tickets.tables import Ticket
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -20,7 +20,7 @@ from connectors.app import keys
 from connectors.app.clients import AppClient
 from connectors.app.delivery import AppSender, DeliveryWorker, list_dead_letters, redrive
 from connectors.app.webhook import AppMessage, RetryPolicy
-from kefu.errors import NotFound
+from core.errors import NotFound
 from tests.support.processes import free_port
 
 SECRET = "shop-secret-0123456789"

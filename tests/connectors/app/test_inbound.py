@@ -5,8 +5,8 @@ from typing import Any
 import pytest
 
 from connectors.app.inbound import parse_app_message
-from kefu.errors import ValidationFailed
-from kefu.types import Channel
+from core.errors import ValidationFailed
+from core.types import Channel
 
 
 def body(**changes: Any) -> dict[str, Any]:

@@ -13,8 +13,8 @@ from sanic_testing.testing import SanicASGITestClient
 from connectors.app.clients import AppClient
 from connectors.app.routes import create_blueprint
 from connectors.app.signing import sign
-from kefu.service import errors
-from kefu.types import HandleResult, InboundMessage, ReplyView
+from core.types import HandleResult, InboundMessage, ReplyView
+from service import errors
 
 NOW = 1_700_000_000
 SHOP = AppClient("shop", "shop-secret-0123456789", "http://127.0.0.1:9/hook")

@@ -9,7 +9,7 @@ import pytest
 
 from connectors.app.errors import BadSignature, BadTimestamp, StaleTimestamp
 from connectors.app.signing import sign, verify
-from kefu.errors import Unauthenticated
+from core.errors import Unauthenticated
 
 SECRET = "s3cret-for-the-shop-app"
 BODY = '{"app_id":"shop","user_id":"u-1","text":"退款多久到账？"}'.encode()

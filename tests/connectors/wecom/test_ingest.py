@@ -12,7 +12,7 @@ from connectors.wecom.errors import WeComApiError
 from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
 from connectors.wecom.models import KfMessage
 from connectors.wecom.xml import AppTextMessage, KfEvent, parse_callback
-from kefu.types import Channel, InboundMessage
+from core.types import Channel, InboundMessage
 from tests.connectors.wecom.conftest import CORP_ID, OPEN_KFID
 from tests.fakes.wecom_api import FakeWeCom, SignedCallback
 

@@ -13,7 +13,7 @@ from connectors.wecom.crypto import WeComCrypto
 from connectors.wecom.dedup import MessageDedup
 from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
 from connectors.wecom.routes import create_app_blueprint, create_kf_blueprint
-from kefu.types import Channel, InboundMessage
+from core.types import Channel, InboundMessage
 from tests.connectors.wecom.conftest import AES_KEY, CORP_ID, OPEN_KFID, TOKEN
 from tests.fakes.wecom_api import FakeWeCom, SignedCallback
 

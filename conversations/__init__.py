@@ -1,0 +1,1 @@
+"""Conversations: the switchboard, customers and identities, transcripts, outbound delivery, realtime."""

@@ -1,0 +1,71 @@
+"""The bot behind a small Protocol; one adapter for Rasa's REST channel."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import aiohttp
+
+from conversations.http import LazySession
+from core.errors import Unavailable
+from core.types import BotReply
+
+
+class BotClient(Protocol):
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]: ...
+
+    async def healthy(self) -> bool: ...
+
+
+def parse_rest_replies(payload: Any) -> list[BotReply]:
+    """Turn Rasa's REST webhook answer into typed replies; unknown shapes are skipped."""
+    if not isinstance(payload, list):
+        return []
+    replies = []
+    for item in payload:
+        if not isinstance(item, dict):
+            continue
+        buttons = tuple(
+            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in item.get("buttons") or []
+            if isinstance(b, dict)
+        )
+        custom = item.get("custom") if isinstance(item.get("custom"), dict) else None
+        text = item.get("text") if isinstance(item.get("text"), str) else None
+        if text is None and custom is None and not buttons:
+            continue
+        replies.append(BotReply(text=text, buttons=buttons, custom=custom))
+    return replies
+
+
+class RasaClient:
+    """Talks to ``rasa run --enable-api`` over its REST channel."""
+
+    def __init__(self, http: LazySession, base_url: str, timeout: float) -> None:
+        self._session = http  # shared with the other outgoing calls; closed by its owner
+        self._base = base_url.rstrip("/")
+        self._timeout = aiohttp.ClientTimeout(total=timeout)
+
+    async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
+        body = {"sender": sender, "message": text, "metadata": metadata}
+        try:
+            async with self._session.post(
+                f"{self._base}/webhooks/rest/webhook", json=body, timeout=self._timeout
+            ) as resp:
+                if resp.status != 200:
+                    raise Unavailable(f"the bot answered HTTP {resp.status}", code="bot_unavailable")
+                return parse_rest_replies(await resp.json(content_type=None))
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise Unavailable("the bot is not reachable", code="bot_unavailable") from exc
+
+    async def healthy(self) -> bool:
+        try:
+            async with self._session.get(
+                f"{self._base}/status", timeout=aiohttp.ClientTimeout(total=3)
+            ) as resp:
+                if resp.status != 200:
+                    return False
+                data = await resp.json(content_type=None)
+                return bool(data.get("model_file"))
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return False

@@ -1,0 +1,49 @@
+"""Read side of conversations for customers: only their own conversation, never notes."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations import repo
+from conversations.tables import Message
+from core.errors import NotFound
+from core.types import Transcript, TranscriptMessage
+
+
+def to_transcript_message(m: Message) -> TranscriptMessage:
+    return TranscriptMessage(
+        id=m.id,
+        sender=m.sender,
+        text=m.text,
+        created_at=m.created_at.isoformat() if m.created_at else "",
+        buttons=tuple((m.payload or {}).get("buttons", ())),
+    )
+
+
+class SqlTranscripts:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        position: Callable[[str], Awaitable[int | None]] | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._position = position  # the live queue position (Redis), while queued
+
+    async def for_customer(
+        self, conversation_id: str, channel: str, channel_user_id: str, after: int
+    ) -> Transcript:
+        async with self._sessions() as session:
+            try:
+                conv = await repo.get_conversation(session, conversation_id)
+            except NotFound:
+                conv = None
+            # The same answer for "missing" and "someone else's": existence is not leaked.
+            if conv is None or conv.channel != channel or conv.channel_user_id != channel_user_id:
+                raise NotFound("conversation not found", code="conversation_not_found")
+            messages = await repo.messages_after(session, conversation_id, after)
+        position = None
+        if conv.state == "queued" and self._position is not None:
+            position = await self._position(conv.id)
+        return Transcript(conv.id, conv.state, tuple(to_transcript_message(m) for m in messages), position)

@@ -1,1 +1,0 @@
-"""Durable records in SQL (SQLite by default, PostgreSQL via DATABASE_URL)."""

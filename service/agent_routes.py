@@ -1,0 +1,214 @@
+"""The agent workspace API (bearer token; agent, supervisor or admin role)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from typing import Any
+
+from sanic import Blueprint, Request, Websocket
+from sanic.response import HTTPResponse
+from sanic.response import json as json_response
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from connectors.base import parse_json_object, require_text
+from conversations import repo
+from conversations.desk import Desk
+from conversations.realtime import message_json
+from conversations.suggest import Suggester
+from conversations.tables import Conversation, Customer, StateTransition, SuggestionUse
+from core.errors import NotFound, Unauthenticated, ValidationFailed
+from handoff.auth import Sessions, Staff, require_role
+from handoff.events import to_json
+from handoff.model import AgentStatus
+from handoff.tables import CannedReply
+from knowledge import learning
+
+AGENT_ROLES = ("agent",)
+
+
+def _staff(request: Request) -> Staff:
+    staff: Staff = request.ctx.staff
+    return staff
+
+
+def _optional_str(body: dict[str, Any], field: str) -> str | None:
+    value = body.get(field)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or len(value) > 64:
+        raise ValidationFailed(f"{field} must be a short string", code=f"invalid_{field}")
+    return value
+
+
+def create_blueprint(
+    sessions: Sessions, desk: Desk, db: async_sessionmaker[AsyncSession], suggester: Suggester
+) -> Blueprint:
+    bp = Blueprint("agent_api", url_prefix="/api/agent")
+    guard = require_role(sessions, AGENT_ROLES)
+
+    @bp.put("/status")
+    @guard
+    async def set_status(request: Request) -> HTTPResponse:
+        raw = parse_json_object(request.body).get("status")
+        if raw not in ("online", "away", "offline"):
+            raise ValidationFailed('status must be "online", "away" or "offline"', code="invalid_status")
+        await desk.set_status(_staff(request), AgentStatus(raw))
+        return json_response({"status": raw})
+
+    @bp.get("/conversations")
+    @guard
+    async def mine(request: Request) -> HTTPResponse:
+        staff = _staff(request)
+        async with db() as session:
+            rows = (
+                await session.scalars(
+                    select(Conversation)
+                    .where(Conversation.assigned_agent_id == staff.user_id, Conversation.state == "agent")
+                    .order_by(Conversation.updated_at)
+                )
+            ).all()
+        return json_response({"conversations": [_summary(c) for c in rows]})
+
+    @bp.get("/conversations/<conversation_id:str>")
+    @guard
+    async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
+        async with db() as session:
+            conv = await desk.owned(session, _staff(request), conversation_id)
+            customer = await session.get(Customer, conv.customer_id)
+            messages = await repo.messages_after(session, conv.id, 0, include_notes=True, limit=1000)
+            handoff = await session.scalar(
+                select(StateTransition)
+                .where(StateTransition.conversation_id == conv.id, StateTransition.to_state == "queued")
+                .order_by(StateTransition.id.desc())
+                .limit(1)
+            )
+        return json_response(
+            {
+                **_summary(conv),
+                "customer": {"id": conv.customer_id, "tier": customer.tier if customer else "normal"},
+                "handoff_reason": handoff.reason if handoff else None,
+                "messages": [message_json(m) for m in messages],
+            }
+        )
+
+    @bp.post("/conversations/<conversation_id:str>/messages")
+    @guard
+    async def reply(request: Request, conversation_id: str) -> HTTPResponse:
+        text = require_text(parse_json_object(request.body).get("text"))
+        message = await desk.reply(_staff(request), conversation_id, text)
+        return json_response({"message": message_json(message)})
+
+    @bp.post("/conversations/<conversation_id:str>/notes")
+    @guard
+    async def note(request: Request, conversation_id: str) -> HTTPResponse:
+        text = require_text(parse_json_object(request.body).get("text"))
+        message = await desk.note(_staff(request), conversation_id, text)
+        return json_response({"message": message_json(message)})
+
+    @bp.post("/conversations/<conversation_id:str>/transfer")
+    @guard
+    async def transfer(request: Request, conversation_id: str) -> HTTPResponse:
+        body = parse_json_object(request.body)
+        to_agent, to_group = _optional_str(body, "to_agent"), _optional_str(body, "to_group")
+        if (to_agent is None) == (to_group is None):
+            raise ValidationFailed("give exactly one of to_agent or to_group", code="bad_transfer")
+        note_text = body.get("note") or ""
+        if not isinstance(note_text, str) or len(note_text) > 2000:
+            raise ValidationFailed("note must be a string of at most 2000 characters", code="invalid_note")
+        await desk.transfer(
+            _staff(request), conversation_id, to_agent=to_agent, to_group=to_group, note=note_text
+        )
+        return json_response({"ok": True})
+
+    @bp.post("/conversations/<conversation_id:str>/close")
+    @guard
+    async def close(request: Request, conversation_id: str) -> HTTPResponse:
+        await desk.close(_staff(request), conversation_id)
+        return json_response({"ok": True, "state": "closed"})
+
+    @bp.get("/conversations/<conversation_id:str>/suggestions")
+    @guard
+    async def suggestions(request: Request, conversation_id: str) -> HTTPResponse:
+        async with db() as session:
+            conv = await desk.owned(session, _staff(request), conversation_id)
+        found = await suggester.for_conversation(conv.id)
+        return json_response({"suggestions": found})
+
+    @bp.post("/conversations/<conversation_id:str>/suggestions/send")
+    @guard
+    async def send_suggestion(request: Request, conversation_id: str) -> HTTPResponse:
+        body = parse_json_object(request.body)
+        text = require_text(body.get("text"))
+        source, key = body.get("source"), body.get("key")
+        if source not in ("faq", "reply") or not isinstance(key, str) or not key or len(key) > 128:
+            raise ValidationFailed(
+                'source must be "faq" or "reply" and key a string', code="invalid_suggestion"
+            )
+        staff = _staff(request)
+        message = await desk.reply(staff, conversation_id, text)
+        edited = bool(body.get("edited"))
+        async with db.begin() as session:
+            last = await suggester.last_customer_text(session, conversation_id)
+            use = SuggestionUse(
+                conversation_id=conversation_id,
+                agent_id=staff.user_id,
+                source=source,
+                key=key,
+                edited=edited,
+                customer_text=last,
+            )
+            session.add(use)
+            await session.flush()
+            if source == "faq" and not edited and last:  # the customer's wording meant this entry
+                with contextlib.suppress(NotFound):  # the entry was deleted since it was suggested
+                    await learning.learn(
+                        session, key, last, source="suggestion", source_id=use.id, actor=staff.username
+                    )
+        return json_response({"message": message_json(message)})
+
+    @bp.get("/canned")
+    @guard
+    async def canned(request: Request) -> HTTPResponse:
+        async with db() as session:
+            rows = (await session.scalars(select(CannedReply).order_by(CannedReply.shortcut))).all()
+        return json_response(
+            {"canned": [{"shortcut": r.shortcut, "lang": r.lang, "text": r.text} for r in rows]}
+        )
+
+    @bp.websocket("/ws")  # type: ignore[untyped-decorator]
+    async def events(request: Request, ws: Websocket) -> None:
+        # Browsers cannot set headers on a WebSocket: the token comes as ?token=.
+        token = request.args.get("token") or ""
+        if not token:
+            raise Unauthenticated("a token query parameter is required", code="missing_token")
+        staff = await sessions.resolve(token)
+        if not staff.may("agent"):
+            raise Unauthenticated("this needs the agent role", code="forbidden_role")
+        user = await desk.presence.get(str(staff.user_id))
+        groups = sorted(user.skills) if user else []
+        async with desk.queue_events(agents=[str(staff.user_id)], groups=groups) as sub:
+            while True:
+                event = await sub.get(timeout=10)
+                await desk.heartbeat(staff)
+                if event is not None:
+                    await ws.send(to_json(event))
+                await asyncio.sleep(0)
+
+    return bp
+
+
+def _summary(conv: Conversation) -> dict[str, Any]:
+    return {
+        "id": conv.id,
+        "state": conv.state,
+        "channel": conv.channel,
+        "lang": conv.lang,
+        "customer_id": conv.customer_id,
+        "updated_at": conv.updated_at.isoformat() if conv.updated_at else None,
+    }
+
+
+__all__ = ["create_blueprint", "json"]

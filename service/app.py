@@ -1,0 +1,119 @@
+"""The service's app factory. Wiring (settings, logging) happens only in ``__main__``."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sanic import Sanic
+
+from connectors import web
+from connectors.app.clients import AppClient
+from service import (
+    admin_routes,
+    agent_routes,
+    app_channel,
+    auth_routes,
+    customer_routes,
+    errors,
+    health,
+    hours_routes,
+    identity_routes,
+    knowledge_routes,
+    openapi,
+    pages,
+    ticket_routes,
+    wecom,
+)
+from service.deps import Deps
+from tickets.alerts import run_sla_sweeper
+
+
+def create_app(
+    deps: Deps,
+    name: str = "kefu",
+    *,
+    clock: Callable[[], datetime] | None = None,
+    app_clients: Mapping[str, AppClient] | None = None,
+) -> Sanic[Any, Any]:
+    """``clock`` (tests) fixes "now" for tickets and business hours."""
+    app = Sanic(name)
+    app.config.REQUEST_MAX_SIZE = 1_000_000
+    app.config.FALLBACK_ERROR_FORMAT = "json"
+    app.ctx.deps = deps
+    errors.install(app)
+    app.blueprint(health.create_blueprint(deps.health_checks()))
+    app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
+    app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
+    app.blueprint(
+        agent_routes.create_blueprint(deps.staff_sessions, deps.desk, deps.sessions, deps.suggester)
+    )
+    app.blueprint(customer_routes.create_blueprint(deps.desk, deps.transcripts))
+    clock = clock or ticket_routes.utc_now
+    app.blueprint(
+        ticket_routes.create_blueprint(deps.staff_sessions, deps.sessions, deps.outbound, clock=clock)
+    )
+    app.blueprint(hours_routes.create_blueprint(deps.staff_sessions, deps.sessions, clock=clock))
+    channels = wecom.build(
+        deps.settings.wecom, deps.redis, deps.http, deps.switchboard, deps.sessions, deps.events
+    )
+    for blueprint in channels.blueprints:
+        app.blueprint(blueprint)
+    for channel, sender in channels.senders.items():
+        deps.outbound.register(channel, sender)
+    for channel, channel_sessions in channels.sessions.items():
+        deps.desk.register_sessions(channel, channel_sessions)
+    app.blueprint(identity_routes.create_blueprint(deps.staff_sessions, deps.sessions))
+    app.blueprint(admin_routes.create_blueprint(deps.staff_sessions, deps.redis))
+    app.blueprint(
+        knowledge_routes.create_blueprint(
+            deps.staff_sessions,
+            deps.sessions,
+            deps.redis,
+            deps.settings.knowledge_dir,
+            config=deps.settings.index_config(),
+        )
+    )
+    app_channel.install(app, deps, app_clients or {})
+    app.blueprint(openapi.create_blueprint())
+    app.blueprint(pages.create_blueprint())
+
+    @app.before_server_start
+    async def start_background(app: Sanic[Any, Any]) -> None:
+        app.ctx.stop = asyncio.Event()
+        app.ctx.background = [
+            asyncio.create_task(
+                run_sla_sweeper(app.ctx.stop, 60.0, session_factory=deps.sessions, redis=deps.redis),
+                name="sla_sweeper",
+            ),
+            asyncio.create_task(sweep_presence(deps, app.ctx.stop), name="presence_sweeper"),
+        ]
+
+    @app.before_server_stop
+    async def stop_background(app: Sanic[Any, Any]) -> None:
+        # Let each loop finish its turn: a task cancelled mid-query would leak its connection.
+        app.ctx.stop.set()
+        _, pending = await asyncio.wait(app.ctx.background, timeout=15)
+        for task in pending:
+            task.cancel()
+
+    @app.after_server_stop
+    async def close(app: Sanic[Any, Any]) -> None:
+        await deps.close()
+
+    return app
+
+
+async def sweep_presence(deps: Deps, stop: asyncio.Event, interval: float = 15.0) -> None:
+    """Agents whose console stopped sending heartbeats become away (any replica may sweep)."""
+    while not stop.is_set():
+        try:
+            await deps.desk.presence.sweep_presence()
+        except Exception:
+            logging.getLogger(__name__).exception("presence sweep failed")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)

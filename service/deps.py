@@ -1,0 +1,108 @@
+"""The service's collaborators, built from settings without opening any connection."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import aiohttp
+import redis.asyncio as aioredis
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from conversations.botclient import RasaClient
+from conversations.desk import Desk
+from conversations.http import LazySession
+from conversations.locks import RedisLocks
+from conversations.outbound import Outbound
+from conversations.realtime import RedisEvents
+from conversations.suggest import Suggester
+from conversations.switchboard import Switchboard
+from conversations.transcripts import SqlTranscripts
+from core.settings import Settings
+from handoff.assigner import Assigner
+from handoff.auth import Sessions
+from handoff.events import HandoffEvents
+from handoff.presence import Presence
+from handoff.queue import HandoffQueue
+from knowledge.live import published_version
+from store.engine import create_engine, session_factory
+
+
+@dataclass
+class Deps:
+    settings: Settings
+    redis: aioredis.Redis
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    bot: RasaClient
+    events: RedisEvents
+    switchboard: Switchboard
+    transcripts: SqlTranscripts
+    staff_sessions: Sessions
+    http: LazySession
+    outbound: Outbound
+    desk: Desk
+    suggester: Suggester
+
+    async def close(self) -> None:
+        await self.http.close()
+        await self.redis.aclose()
+        await self.engine.dispose()
+
+    def health_checks(self) -> dict[str, Callable[[], Awaitable[bool]]]:
+        return {
+            "redis": self._redis_up,
+            "database": self._db_up,
+            "rasa": self.bot.healthy,
+            "actions": self._actions_up,
+            "knowledge": self._knowledge_up,
+        }
+
+    async def _redis_up(self) -> bool:
+        return bool(await self.redis.ping())
+
+    async def _db_up(self) -> bool:
+        async with self.engine.connect() as conn:
+            await conn.execute(text("SELECT 1"))
+        return True
+
+    async def _actions_up(self) -> bool:
+        async with self.http.get(
+            f"{self.settings.actions_url}/health", timeout=aiohttp.ClientTimeout(total=3)
+        ) as resp:
+            return bool(resp.status == 200)
+
+    async def _knowledge_up(self) -> bool:
+        return published_version(self.settings.knowledge_dir) is not None
+
+
+def build_deps(settings: Settings) -> Deps:
+    client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    http = LazySession()
+    bot = RasaClient(http, settings.rasa_url, settings.bot_timeout)
+    events = RedisEvents(client)
+    outbound = Outbound(events)
+    handoff_events = HandoffEvents(client)
+    queue = HandoffQueue(client, events=handoff_events)
+    presence = Presence(client)
+    assigner = Assigner(client, presence, queue, events=handoff_events)
+    desk = Desk(sessions, queue, presence, assigner, handoff_events, outbound)
+    switchboard = Switchboard(sessions, bot, RedisLocks(client), desk, events)
+    return Deps(
+        settings,
+        client,
+        engine,
+        sessions,
+        bot,
+        events,
+        switchboard,
+        SqlTranscripts(sessions, queue.position),
+        Sessions(client, sessions),
+        http,
+        outbound,
+        desk,
+        Suggester(sessions, settings.knowledge_dir),
+    )

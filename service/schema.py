@@ -1,0 +1,20 @@
+"""The whole schema: every domain's tables on the one ``Base``, for Alembic and test databases.
+
+Only the composition root knows every domain, so the complete ``MetaData`` is assembled here.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+
+import actions.tables
+import conversations.tables
+import handoff.tables
+import knowledge.tables
+import tickets.tables
+from store.base import Base
+
+TABLE_MODULES = (actions.tables, conversations.tables, handoff.tables, knowledge.tables, tickets.tables)
+metadata: MetaData = Base.metadata
+
+__all__ = ["TABLE_MODULES", "metadata"]
