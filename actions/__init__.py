@@ -1,4 +1,4 @@
-"""Custom Rasa actions (run by the rasa_sdk action server: ``python -m actions``).
+"""Custom Rasa actions (run by the rasa_sdk action server: ``python -m service.action_server``).
 
 Every text the bot says comes from here, in Chinese or English (``actions.texts``). Outside
 systems sit behind small Protocols: the knowledge index (``actions.knowledge``), the order

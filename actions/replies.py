@@ -1,6 +1,6 @@
 """Bot messages and the payloads the service reads from them (``custom.kefu.*``).
 
-Reasons for a handoff are ``kefu.types.HandoffReason`` values, plus "knowledge_unavailable"
+Reasons for a handoff are ``core.types.HandoffReason`` values, plus "knowledge_unavailable"
 when the knowledge index cannot be searched.
 """
 
@@ -13,7 +13,8 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.texts import text
-from core.types import Lang, Suggestion
+from core.handoff_signal import HandoffSignal
+from core.types import HandoffReason, Lang, Suggestion
 
 KNOWLEDGE_UNAVAILABLE = "knowledge_unavailable"
 
@@ -34,24 +35,10 @@ def send(dispatcher: CollectingDispatcher, says: BotSays) -> None:
     )
 
 
-def handoff_payload(reason: str, candidates: Iterable[Suggestion] = ()) -> dict[str, Any]:
-    """``{"kefu": {"handoff": {...}}}``: the service moves the conversation to a human."""
-    return {
-        "kefu": {
-            "handoff": {
-                "reason": str(reason),
-                "candidates": [
-                    {"key": c.key, "question": c.question, "answer": c.answer, "score": c.score}
-                    for c in candidates
-                ],
-            }
-        }
-    }
-
-
 def handoff(reason: str, lang: Lang, candidates: Iterable[Suggestion] = ()) -> BotSays:
     """Tell the customer a human takes over, and signal the handoff to the service."""
-    return BotSays(text(f"handoff_{reason}", lang), custom=handoff_payload(reason, candidates))
+    signal = HandoffSignal(HandoffReason(reason), tuple(candidates))
+    return BotSays(text(f"handoff_{reason}", lang), custom=signal.encode())
 
 
 def answer_payload(key: str, score: float) -> dict[str, Any]:

@@ -16,7 +16,9 @@ from conversations import identities, repo, tickets
 from conversations.botclient import BotClient
 from conversations.tables import Conversation, Customer, Message
 from conversations.texts import text_for
+from core import handoff_signal
 from core.errors import Unavailable
+from core.handoff_signal import HandoffSignal
 from core.lang import detect_lang
 from core.types import (
     BotReply,
@@ -28,7 +30,6 @@ from core.types import (
     InboundMessage,
     Lang,
     ReplyView,
-    Suggestion,
 )
 from knowledge.tables import UnansweredQuestion
 
@@ -151,8 +152,9 @@ class Switchboard:
         try:
             replies = await self._bot.send(conv.id, msg.text, metadata)
         except Unavailable:
-            replies = [_handoff_reply(text_for("bot_unavailable", lang), "bot_unavailable")]
-        handoff = _handoff_signal(replies)
+            signal = HandoffSignal(HandoffReason.BOT_UNAVAILABLE)
+            replies = [BotReply(text=text_for("bot_unavailable", lang), custom=signal.encode())]
+        handoff = handoff_signal.find(replies)
         async with self._sessions.begin() as session:
             conv = await repo.get_conversation(session, conv.id)
             stored = [
@@ -188,10 +190,9 @@ class Switchboard:
         conv: Conversation,
         message: Message,
         lang: Lang,
-        signal: dict[str, Any],
+        signal: HandoffSignal,
     ) -> list[Message]:
-        reason = str(signal.get("reason", HandoffReason.LOW_CONFIDENCE))
-        candidates = _candidates(signal.get("candidates"))
+        reason, candidates = signal.reason, signal.candidates
         await repo.transition(session, conv, ConversationState.QUEUED, reason=reason, actor="bot")
         if reason in (HandoffReason.LOW_CONFIDENCE, HandoffReason.KNOWLEDGE_UNAVAILABLE):
             session.add(
@@ -205,12 +206,12 @@ class Switchboard:
         customer = await session.get(Customer, conv.customer_id)
         request = HandoffRequest(
             conversation_id=conv.id,
-            reason=_reason(reason),
+            reason=reason,
             candidates=candidates,
             channel=Channel(conv.channel),
             lang=lang,
             tier=customer.tier if customer else "normal",
-            topic=str(signal.get("topic", "")),
+            topic=signal.topic,
             customer_id=conv.customer_id,
             entry_point=conv.entry_point,
         )
@@ -228,38 +229,3 @@ def _views(messages: Sequence[Message]) -> tuple[ReplyView, ...]:
         )
         for m in messages
     )
-
-
-def _handoff_reply(text: str, reason: str) -> BotReply:
-    return BotReply(text=text, custom={"kefu": {"handoff": {"reason": reason, "candidates": []}}})
-
-
-def _handoff_signal(replies: Sequence[BotReply]) -> dict[str, Any] | None:
-    for reply in replies:
-        kefu_part = (reply.custom or {}).get("kefu")
-        if isinstance(kefu_part, dict) and isinstance(kefu_part.get("handoff"), dict):
-            signal: dict[str, Any] = kefu_part["handoff"]
-            return signal
-    return None
-
-
-def _candidates(raw: object) -> tuple[Suggestion, ...]:
-    if not isinstance(raw, list):
-        return ()
-    return tuple(
-        Suggestion(
-            key=str(c.get("key", "")),
-            question=str(c.get("question", "")),
-            answer=str(c.get("answer", "")),
-            score=float(c.get("score", 0.0)),
-        )
-        for c in raw
-        if isinstance(c, dict)
-    )
-
-
-def _reason(raw: str) -> HandoffReason:
-    try:
-        return HandoffReason(raw)
-    except ValueError:
-        return HandoffReason.LOW_CONFIDENCE

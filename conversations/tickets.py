@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import repo as conversations
-from conversations.tables import Conversation, Message
+from conversations.tables import Conversation, Customer, Message
 from core.errors import Conflict, ValidationFailed
 from tickets import store
 from tickets.group_hours import DEFAULT_GROUP, group_problems
@@ -26,16 +27,16 @@ from tickets.model import (
     TicketDetail,
     TicketFilter,
     TicketPage,
-    TicketSummary,
     TicketView,
+    TranscriptLine,
     parse_priority,
     parse_tags,
 )
 from tickets.numbers import assign_number, provisional_number
 from tickets.sla import DEFAULT_SLA_TABLE, SlaTable
-from tickets.store import to_db
+from tickets.store import aware, to_db
 from tickets.tables import Ticket
-from tickets.views import event_view, ticket_summary, ticket_view, transcript_line
+from tickets.views import event_view, ticket_view
 
 SYSTEM = "system"
 CUSTOMER = "customer"
@@ -87,13 +88,14 @@ async def create_ticket_from_conversation(
     """A new ticket holding the conversation; the subject defaults to the first customer message.
 
     Deadlines use the group's hours (the default hours if it has none) and ``tier`` (default:
-    the customer's). Tickets have no tier column, so later recomputations (pause, priority)
-    read the customer's tier again.
+    the customer's), which the ticket keeps: later recomputations (pause, priority) use the
+    tier the ticket was opened with.
     """
     level = parse_priority(priority)
     if group_problems(group):
         raise ValidationFailed(group_problems(group)[0], code="invalid_group")
-    text = subject if subject is not None else await store.first_customer_text(session, conversation.id)
+    text = subject if subject is not None else await first_customer_text(session, conversation.id)
+    tier = tier or await customer_tier(session, conversation.customer_id)
     ticket = Ticket(
         number=provisional_number(),
         customer_id=conversation.customer_id,
@@ -103,6 +105,7 @@ async def create_ticket_from_conversation(
         status=Status.NEW,
         priority=level,
         group=group,
+        tier=tier,
         tags=[],
         paused=[],
         created_at=to_db(now),
@@ -111,7 +114,6 @@ async def create_ticket_from_conversation(
     session.add(ticket)
     await session.flush()
     await assign_number(session, ticket, now)
-    tier = tier or await store.customer_tier(session, ticket.customer_id)
     await refresh_deadlines(session, ticket, now, table, record=False, tier=tier)
     created = ticket_view(ticket)
     store.add_event(
@@ -258,13 +260,6 @@ async def ticket_detail(
     )
 
 
-async def ticket_status_for_customer(session: AsyncSession, customer_id: str) -> TicketSummary | None:
-    """The customer's latest ticket that is not closed (for "我的工单怎么样了")."""
-    statuses = [status for status in Status if status != Status.CLOSED]
-    ticket = await store.latest_ticket(session, statuses=statuses, customer_id=customer_id)
-    return None if ticket is None else ticket_summary(ticket)
-
-
 async def on_customer_message(
     session: AsyncSession,
     conversation_id: str,
@@ -294,3 +289,21 @@ async def open_ticket_number(session: AsyncSession, conversation_id: str) -> str
     working = [status for status in Status if status not in (Status.SOLVED, Status.CLOSED)]
     ticket = await store.latest_ticket(session, statuses=working, conversation_id=conversation_id)
     return None if ticket is None else ticket.number
+
+
+def transcript_line(message: Message) -> TranscriptLine:
+    return TranscriptLine(message.id, message.sender, message.text, aware(message.created_at))
+
+
+async def first_customer_text(session: AsyncSession, conversation_id: str) -> str | None:
+    return await session.scalar(
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.sender == "customer")
+        .order_by(Message.id)
+        .limit(1)
+    )
+
+
+async def customer_tier(session: AsyncSession, customer_id: str) -> str:
+    tier = await session.scalar(select(Customer.tier).where(Customer.id == customer_id))
+    return tier or "normal"

@@ -8,8 +8,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from knowledge.config import IndexConfig
-
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")  # as kefu.staff accepts
 WECOM_USERID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
@@ -48,6 +46,9 @@ class Settings:
     port: int = 8080
     rasa_url: str = "http://127.0.0.1:5005"
     actions_url: str = "http://127.0.0.1:5055"
+    # where the action server binds (its own process reads these two)
+    actions_host: str = "127.0.0.1"
+    actions_port: int = 5055
     redis_url: str = "redis://127.0.0.1:6390/0"
     database_url: str = f"sqlite:///{ROOT / 'var' / 'kefu.db'}"
     var_dir: Path = ROOT / "var"
@@ -71,6 +72,8 @@ class Settings:
             port=_int(env, "KEFU_PORT", 8080),
             rasa_url=env.get("RASA_URL", f"http://127.0.0.1:{rasa_port}"),
             actions_url=env.get("ACTIONS_URL", f"http://127.0.0.1:{actions_port}"),
+            actions_host=env.get("ACTIONS_HOST", "127.0.0.1"),
+            actions_port=actions_port,
             redis_url=env.get("REDIS_URL", f"redis://127.0.0.1:{_int(env, 'KEFU_REDIS_PORT', 6390)}/0"),
             database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'kefu.db'}"),
             var_dir=var_dir,
@@ -93,10 +96,6 @@ class Settings:
                 kf_servicers=parse_servicers(env.get("WECOM_KF_SERVICERS", "")),
             ),
         )
-
-    def index_config(self) -> IndexConfig:
-        """How a knowledge version is built (loading reads the encoders from the version itself)."""
-        return IndexConfig(st_model_path=None if self.knowledge_model is None else str(self.knowledge_model))
 
 
 def parse_servicers(raw: str) -> tuple[tuple[str, str], ...]:

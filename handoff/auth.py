@@ -18,8 +18,8 @@ from sanic import Request
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import keys
 from core.errors import Forbidden, Unauthenticated
+from handoff import keys
 from handoff.passwords import verify_password
 from handoff.tables import User
 

@@ -70,3 +70,8 @@ def agent_events(agent_id: str) -> str:
 def group_events(group: str) -> str:
     """Pub/sub channel: events about one skill group's queue (supervisors, position notices)."""
     return f"{EVENTS_PREFIX}:group:{group}"
+
+
+def session_token(token_hash: str) -> str:
+    """Written by handoff.auth: a staff session (outside the hash tag: no Lua touches it)."""
+    return f"kefu:session:{token_hash}"

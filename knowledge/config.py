@@ -33,6 +33,12 @@ class IndexConfig:
     generic_negatives: bool = True
     seed: int = 0
 
+    @classmethod
+    def for_model(cls, st_model_path: object | None) -> IndexConfig:
+        """How a version is built for an install's ``KEFU_KNOWLEDGE_MODEL`` (None: the bundled encoders);
+        loading reads the encoders from the version itself."""
+        return cls(st_model_path=None if st_model_path is None else str(st_model_path))
+
     def encoder_names(self, langs: Sequence[str]) -> tuple[str, ...]:
         if "dense" in self.disabled and "vector_clf" in self.disabled:
             return ()

@@ -49,7 +49,7 @@ REDIS_HOSTPORT="${REDIS_URL#redis://}"; REDIS_HOSTPORT="${REDIS_HOSTPORT%%/*}"
 export REDIS_HOST="${REDIS_HOSTPORT%%:*}" REDIS_PORT="${REDIS_HOSTPORT##*:}" REDIS_DB="${REDIS_DB:-1}"
 
 say "starting the action server on 127.0.0.1:$ACTIONS_PORT"
-.venv/bin/python -m actions > "$LOGS/actions.log" 2>&1 &
+.venv/bin/python -m service.action_server > "$LOGS/actions.log" 2>&1 &
 PIDS+=($!)
 
 say "starting Rasa on 127.0.0.1:$RASA_PORT"

@@ -13,6 +13,7 @@ from sanic import Sanic
 
 from connectors import web
 from connectors.app.clients import AppClient
+from knowledge.config import IndexConfig
 from service import (
     admin_routes,
     agent_routes,
@@ -75,7 +76,7 @@ def create_app(
             deps.sessions,
             deps.redis,
             deps.settings.knowledge_dir,
-            config=deps.settings.index_config(),
+            config=IndexConfig.for_model(deps.settings.knowledge_model),
         )
     )
     app_channel.install(app, deps, app_clients or {})

@@ -27,10 +27,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import parse_json_object
-from conversations import keys
 from core.clock import utc_now
 from core.errors import Conflict, ValidationFailed
 from handoff.auth import Sessions, Staff, require_role
+from knowledge import keys as knowledge_keys
 from knowledge import learning
 from knowledge.config import IndexConfig
 from knowledge.publish import publish
@@ -112,7 +112,7 @@ def create_blueprint(
     @bp.post("/publish")
     @editor
     async def start_publish(request: Request) -> HTTPResponse:
-        lock = redis.lock(keys.knowledge_publish_lock(), timeout=PUBLISH_LOCK_SECONDS, blocking=False)
+        lock = redis.lock(knowledge_keys.publish_lock(), timeout=PUBLISH_LOCK_SECONDS, blocking=False)
         if not await lock.acquire():
             raise Conflict("a publish is already running; try again when it ends", code="publish_in_progress")
         by = _staff(request).username
@@ -144,7 +144,7 @@ def create_blueprint(
                     select(KnowledgeVersion).order_by(KnowledgeVersion.version.desc()).limit(limit)
                 )
             ).all()
-        publishing = bool(await redis.exists(keys.knowledge_publish_lock()))
+        publishing = bool(await redis.exists(knowledge_keys.publish_lock()))
         return json(
             {
                 "publishing": publishing,

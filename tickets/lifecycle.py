@@ -33,9 +33,9 @@ def stored_pauses(ticket: Ticket) -> list[tuple[datetime, datetime]]:
 async def deadlines_for(
     session: AsyncSession, ticket: Ticket, now: datetime, table: SlaTable, tier: str | None = None
 ) -> Deadlines:
-    """Deadlines from the group's hours, the tier (default: the customer's) and the pauses so far."""
+    """Deadlines from the group's hours, the tier (default: the ticket's) and the pauses so far."""
     hours = await load_group_hours(session, ticket.group)
-    tier = tier or await store.customer_tier(session, ticket.customer_id)
+    tier = tier or ticket.tier or "normal"
     pauses = pauses_as_of(stored_pauses(ticket), maybe_aware(ticket.pending_since), now)
     return compute_deadlines(
         table.policy_for(ticket.priority, tier), hours.schedule, aware(ticket.created_at), pauses

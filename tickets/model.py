@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from core.errors import Conflict, ValidationFailed
+from core.tickets import ACTIVE, REOPENABLE, Status, TicketSummary
 from tickets.sla import Priority, SlaStatus
 
 __all__ = [
+    "ACTIVE",
+    "REOPENABLE",
     "EventView",
     "Priority",
     "Status",
@@ -28,14 +30,6 @@ __all__ = [
 ]
 
 
-class Status(StrEnum):
-    NEW = "new"
-    OPEN = "open"
-    PENDING = "pending"  # waiting on the customer: both SLA clocks stop
-    SOLVED = "solved"
-    CLOSED = "closed"  # final
-
-
 MOVES: dict[Status, frozenset[Status]] = {
     Status.NEW: frozenset({Status.OPEN, Status.PENDING, Status.SOLVED, Status.CLOSED}),
     Status.OPEN: frozenset({Status.PENDING, Status.SOLVED, Status.CLOSED}),
@@ -43,8 +37,6 @@ MOVES: dict[Status, frozenset[Status]] = {
     Status.SOLVED: frozenset({Status.OPEN, Status.CLOSED}),
     Status.CLOSED: frozenset(),
 }
-ACTIVE = (Status.NEW, Status.OPEN)  # statuses whose SLA clocks run
-REOPENABLE = (Status.PENDING, Status.SOLVED)  # a customer's answer reopens these
 
 
 def parse_status(value: object) -> Status:
@@ -144,20 +136,6 @@ class TicketPage:
     total: int
     page: int
     page_size: int
-
-
-@dataclass(frozen=True)
-class TicketSummary:
-    """What the bot tells a customer who asks after their ticket."""
-
-    number: str
-    subject: str
-    status: Status
-    created_at: datetime
-    updated_at: datetime
-    first_response_due: datetime | None
-    resolution_due: datetime | None
-    first_responded_at: datetime | None
 
 
 MAX_TAGS = 20

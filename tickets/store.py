@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.tables import Customer, Message
 from core.errors import NotFound
 from handoff.tables import User
 from tickets.model import ACTIVE, Status, TicketFilter
@@ -61,20 +60,6 @@ async def events_of(session: AsyncSession, ticket_id: int) -> Sequence[TicketEve
         select(TicketEvent).where(TicketEvent.ticket_id == ticket_id).order_by(TicketEvent.id)
     )
     return result.all()
-
-
-async def first_customer_text(session: AsyncSession, conversation_id: str) -> str | None:
-    return await session.scalar(
-        select(Message.text)
-        .where(Message.conversation_id == conversation_id, Message.sender == "customer")
-        .order_by(Message.id)
-        .limit(1)
-    )
-
-
-async def customer_tier(session: AsyncSession, customer_id: str) -> str:
-    tier = await session.scalar(select(Customer.tier).where(Customer.id == customer_id))
-    return tier or "normal"
 
 
 async def staff_user(session: AsyncSession, user_id: int) -> User | None:
@@ -184,9 +169,7 @@ __all__ = [
     "add_event",
     "alerts_recorded",
     "aware",
-    "customer_tier",
     "events_of",
-    "first_customer_text",
     "get_business_hours",
     "get_ticket",
     "latest_ticket",

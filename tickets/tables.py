@@ -26,6 +26,8 @@ class Ticket(Base):
     subject: Mapped[str] = mapped_column(String(256))
     status: Mapped[str] = mapped_column(String(16), default="new", index=True)
     priority: Mapped[str] = mapped_column(String(16), default="normal")
+    # The customer's tier when the ticket was opened: the SLA policy the ticket was promised.
+    tier: Mapped[str] = mapped_column(String(16), default="normal", server_default="normal")
     group: Mapped[str] = mapped_column(String(64), default="general")
     assignee_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     tags: Mapped[list[Any]] = mapped_column(JSON, default=list)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from conversations.tables import Message
-from tickets.model import EventView, Status, TicketSummary, TicketView, TranscriptLine
+from tickets.model import EventView, Status, TicketSummary, TicketView
 from tickets.sla import Deadlines, SlaStatus, sla_status
 from tickets.store import aware, maybe_aware
 from tickets.tables import Ticket, TicketEvent
@@ -55,10 +54,6 @@ def current_sla(ticket: Ticket, now: datetime, warn_before: timedelta) -> SlaSta
 
 def event_view(event: TicketEvent) -> EventView:
     return EventView(event.kind, event.actor, dict(event.data or {}), aware(event.created_at))
-
-
-def transcript_line(message: Message) -> TranscriptLine:
-    return TranscriptLine(message.id, message.sender, message.text, aware(message.created_at))
 
 
 def ticket_summary(ticket: Ticket) -> TicketSummary:

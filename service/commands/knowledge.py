@@ -70,7 +70,7 @@ async def _publish(args: argparse.Namespace, settings: Settings) -> int:
         bar.update(done - bar.n)
 
     async with database(settings) as sessions:
-        config = settings.index_config()
+        config = IndexConfig.for_model(settings.knowledge_model)
         published = await publish(sessions, settings.knowledge_dir, config, progress=progress)
     for bar in bars.values():
         bar.close()

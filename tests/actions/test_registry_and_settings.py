@@ -1,3 +1,5 @@
+"""The action server's wiring: every action registered, the executor pickles, one Settings."""
+
 from __future__ import annotations
 
 import contextlib
@@ -9,12 +11,11 @@ import pytest
 
 from actions.orders import SqlOrderLookup
 from actions.registry import build_executor
-from actions.settings import ActionsSettings
-from actions.ticket_status import SqlTicketLookup
 from core.errors import Unavailable
-from core.settings import SettingsError
+from core.settings import Settings, SettingsError
 from core.types import Lang
 from knowledge.types import SearchResult
+from tickets.lookup import SqlTicketLookup
 
 
 class NoKnowledge:
@@ -42,20 +43,25 @@ async def test_the_executor_survives_pickling_into_a_worker(orders: SqlOrderLook
 
 
 def test_settings_from_the_environment(tmp_path: Path) -> None:
-    settings = ActionsSettings.from_env(
-        {"ACTIONS_PORT": "6055", "DATABASE_URL": "sqlite:///x.db", "KEFU_KNOWLEDGE_DIR": str(tmp_path)}
+    settings = Settings.from_env(
+        {"ACTIONS_PORT": "6055", "DATABASE_URL": "sqlite:///x.db", "KEFU_KNOWLEDGE_DIR": str(tmp_path)},
+        require_secret=False,
     )
-    assert (settings.host, settings.port, settings.database_url) == ("127.0.0.1", 6055, "sqlite:///x.db")
+    assert (settings.actions_host, settings.actions_port, settings.database_url) == (
+        "127.0.0.1",
+        6055,
+        "sqlite:///x.db",
+    )
     assert settings.knowledge_dir == tmp_path
 
 
 def test_defaults_follow_the_var_dir(tmp_path: Path) -> None:
-    settings = ActionsSettings.from_env({"KEFU_VAR_DIR": str(tmp_path)})
-    assert settings.port == 5055
+    settings = Settings.from_env({"KEFU_VAR_DIR": str(tmp_path)}, require_secret=False)
+    assert settings.actions_port == 5055
     assert settings.database_url == f"sqlite:///{tmp_path / 'kefu.db'}"
     assert settings.knowledge_dir == tmp_path / "knowledge"
 
 
 def test_a_bad_port_is_named() -> None:
     with pytest.raises(SettingsError, match="ACTIONS_PORT"):
-        ActionsSettings.from_env({"ACTIONS_PORT": "fifty"})
+        Settings.from_env({"ACTIONS_PORT": "fifty"}, require_secret=False)

@@ -16,7 +16,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.texts import TICKET_STATES, ticket_state
-from actions.ticket_status import ActionTicketStatus, SqlTicketLookup, find_ticket_no, local_time
+from actions.ticket_status import ActionTicketStatus, find_ticket_no, local_time
 from conversations import tickets as service
 from conversations.outbound import Outbound
 from conversations.tables import Message
@@ -25,6 +25,7 @@ from store.engine import create_engine, session_factory
 from store.migrate import upgrade
 from tests.actions.conftest import user_message
 from tests.tickets.db import conversation_with
+from tickets.lookup import SqlTicketLookup
 from tickets.model import Status, TicketChange, TicketSummary, TicketView
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

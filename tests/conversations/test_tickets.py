@@ -17,6 +17,7 @@ from tests.tickets.db import conversation_with
 from tests.tickets.schedules import office, sh
 from tickets.group_hours import save_group_hours
 from tickets.hours import add_business_time
+from tickets.lookup import ticket_status_for_customer
 from tickets.model import Status, TicketChange, TicketFilter
 from tickets.sla import DEFAULT_SLA_TABLE, Priority
 from tickets.store import get_ticket
@@ -227,8 +228,8 @@ async def test_customer_asks_after_their_latest_open_ticket(sessions: Sessions) 
     first = await new_ticket(sessions, "u8", sh(2025, 10, 13, 10))
     async with sessions() as session:
         customer_id = (await get_ticket(session, first)).customer_id
-        summary = await service.ticket_status_for_customer(session, customer_id)
-        assert await service.ticket_status_for_customer(session, "nobody") is None
+        summary = await ticket_status_for_customer(session, customer_id)
+        assert await ticket_status_for_customer(session, "nobody") is None
     assert summary is not None and summary.number == first and summary.status == Status.NEW
     assert summary.first_response_due == sh(2025, 10, 13, 14)
     async with sessions.begin() as session:
@@ -236,7 +237,7 @@ async def test_customer_asks_after_their_latest_open_ticket(sessions: Sessions) 
             session, first, TicketChange(status=Status.CLOSED), actor="a", now=sh(2025, 10, 13, 11)
         )
     async with sessions() as session:
-        assert await service.ticket_status_for_customer(session, customer_id) is None
+        assert await ticket_status_for_customer(session, customer_id) is None
 
 
 async def test_list_filters_searches_and_pages(sessions: Sessions) -> None:

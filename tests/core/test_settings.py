@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from core.settings import Settings, SettingsError
+from knowledge.config import IndexConfig
 from knowledge.encoders import minilm_path
 
 
@@ -36,11 +37,18 @@ def test_bad_integer_is_named() -> None:
 
 
 def test_the_knowledge_model_is_a_sentence_transformers_folder(tmp_path: Path) -> None:
-    assert Settings.from_env({"KEFU_SECRET_KEY": "x"}).index_config().st_model_path is None
+    assert (
+        IndexConfig.for_model(Settings.from_env({"KEFU_SECRET_KEY": "x"}).knowledge_model).st_model_path
+        is None
+    )
     folder = minilm_path()
     settings = Settings.from_env({"KEFU_SECRET_KEY": "x", "KEFU_KNOWLEDGE_MODEL": str(folder)})
     assert settings.knowledge_model == folder.resolve()
-    assert settings.index_config().encoder_names(["zh"]) == ("use", "e5", f"st:{folder.resolve()}")
+    assert IndexConfig.for_model(settings.knowledge_model).encoder_names(["zh"]) == (
+        "use",
+        "e5",
+        f"st:{folder.resolve()}",
+    )
     for wrong in (tmp_path / "absent", tmp_path):  # missing, and a folder that holds no model
         with pytest.raises(SettingsError, match="KEFU_KNOWLEDGE_MODEL"):
             Settings.from_env({"KEFU_SECRET_KEY": "x", "KEFU_KNOWLEDGE_MODEL": str(wrong)})

@@ -139,10 +139,12 @@ def _ready(url: str) -> bool:
 def action_server(
     env: Mapping[str, str], workdir: Path, *, port: int | None = None, timeout: float = 120
 ) -> Iterator[Server]:
-    """``python -m actions`` on 127.0.0.1:port (env ACTIONS_PORT, else a free port)."""
+    """``python -m service.action_server`` on 127.0.0.1:port (env ACTIONS_PORT, else a free port)."""
     port = port or int(env.get("ACTIONS_PORT") or free_port())
     env = {**env, "ACTIONS_PORT": str(port)}
-    with _process("actions", [str(MAIN_PY), "-m", "actions"], env, workdir, port, "/health", timeout) as s:
+    with _process(
+        "actions", [str(MAIN_PY), "-m", "service.action_server"], env, workdir, port, "/health", timeout
+    ) as s:
         yield s
 
 

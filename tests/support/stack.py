@@ -183,7 +183,13 @@ def running_stack(
     with ExitStack() as stack:
         actions_url = f"http://127.0.0.1:{actions_port}"
         stack.enter_context(
-            process("actions", [str(MAIN_PY), "-m", "actions"], env, workdir, f"{actions_url}/health")
+            process(
+                "actions",
+                [str(MAIN_PY), "-m", "service.action_server"],
+                env,
+                workdir,
+                f"{actions_url}/health",
+            )
         )
         rasa_url = f"http://127.0.0.1:{rasa_port}"
         stack.enter_context(

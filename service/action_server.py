@@ -1,4 +1,8 @@
-"""``python -m actions``: the rasa_sdk action server on 127.0.0.1:${ACTIONS_PORT:-5055}.
+"""``python -m service.action_server``: the rasa_sdk action server on 127.0.0.1:${ACTIONS_PORT:-5055}.
+
+The composition root of the actions process: the actions (``actions/``) get their outside
+systems here (the live knowledge index, the order and ticket lookups).
+
 
 Environment: ACTIONS_PORT, ACTIONS_HOST, DATABASE_URL (orders, tickets), KEFU_KNOWLEDGE_DIR (index root),
 ACTION_SERVER_SANIC_WORKERS (rasa_sdk's worker count, default 1).
@@ -15,9 +19,8 @@ from rasa_sdk import endpoint
 from actions.live_knowledge import LazyLiveIndex
 from actions.orders import SqlOrderLookup
 from actions.registry import build_executor
-from actions.settings import ActionsSettings
-from actions.ticket_status import SqlTicketLookup
-from core.settings import SettingsError
+from core.settings import Settings, SettingsError
+from tickets.lookup import SqlTicketLookup
 
 COMPAT_WARNING = "ignore:Your versions of rasa and rasa_sdk:UserWarning"
 
@@ -40,18 +43,18 @@ def configure_process() -> None:
 def main() -> int:
     configure_process()
     try:
-        settings = ActionsSettings.from_env()
+        settings = Settings.from_env(require_secret=False)
     except SettingsError as exc:
         print(f"actions: {exc}", file=sys.stderr)
         return 2
-    os.environ["SANIC_HOST"] = settings.host  # rasa_sdk reads its bind address from SANIC_HOST
+    os.environ["SANIC_HOST"] = settings.actions_host  # rasa_sdk reads its bind address from SANIC_HOST
     executor = build_executor(
         LazyLiveIndex(settings.knowledge_dir),
         SqlOrderLookup(settings.database_url),
         SqlTicketLookup(settings.database_url),
     )
     # Only Rasa calls this server: no CORS, no tracing endpoints file.
-    endpoint.run(executor, port=settings.port, cors_origins="", endpoints="")
+    endpoint.run(executor, port=settings.actions_port, cors_origins="", endpoints="")
     return 0
 
 

@@ -1,0 +1,8 @@
+"""Redis key names of the knowledge domain."""
+
+from __future__ import annotations
+
+
+def publish_lock() -> str:
+    """Held by whoever publishes a version: one publish at a time across replicas."""
+    return "kefu:lock:knowledge:publish"
