@@ -52,8 +52,11 @@ class HandoffSink(Protocol):
     async def customer_message(self, conv: Conversation, message: Message) -> None:
         """A customer wrote while queued or with an agent."""
 
-    async def take_rating(self, conv: Conversation, text: str) -> str | None:
-        """If the text rates a closed conversation, record it and return the thanks."""
+
+class Ratings(Protocol):
+    async def take_rating(self, session: AsyncSession, conv: Conversation, text: str) -> str | None:
+        """If the text rates a closed conversation, record it (in the caller's transaction) and
+        return the thanks."""
 
 
 class EventPublisher(Protocol):
@@ -67,12 +70,14 @@ class Switchboard:
         bot: BotClient,
         lock: LockFactory,
         handoff: HandoffSink,
+        ratings: Ratings,
         events: EventPublisher,
     ) -> None:
         self._sessions = sessions
         self._bot = bot
         self._lock = lock
         self._handoff = handoff
+        self._ratings = ratings
         self._events = events
 
     async def handle(self, msg: InboundMessage) -> HandleResult:
@@ -134,7 +139,7 @@ class Switchboard:
     async def _take_rating(
         self, session: AsyncSession, conv: Conversation, msg: InboundMessage
     ) -> HandleResult | None:
-        thanks = await self._handoff.take_rating(conv, msg.text)
+        thanks = await self._ratings.take_rating(session, conv, msg.text)
         if thanks is None:
             return None
         rating = repo.add_message(

@@ -11,3 +11,8 @@ def detect_lang(text: str, default: Lang = "zh") -> Lang:
     if cjk == 0 and latin == 0:
         return default
     return "zh" if cjk * 3 >= latin else "en"
+
+
+def lang_of(stored: str) -> Lang:
+    """A stored language column read back as a ``Lang`` (anything but "en" is Chinese)."""
+    return "en" if stored == "en" else "zh"

@@ -55,7 +55,7 @@ def create_blueprint(
         raw = parse_json_object(request.body).get("status")
         if raw not in ("online", "away", "offline"):
             raise ValidationFailed('status must be "online", "away" or "offline"', code="invalid_status")
-        await desk.set_status(_staff(request), AgentStatus(raw))
+        await desk.assignments.set_status(_staff(request), AgentStatus(raw))
         return json_response({"status": raw})
 
     @bp.get("/conversations")
@@ -76,7 +76,7 @@ def create_blueprint(
     @guard
     async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
         async with db() as session:
-            conv = await desk.owned(session, _staff(request), conversation_id)
+            conv = await desk.agents.owned(session, _staff(request), conversation_id)
             customer = await session.get(Customer, conv.customer_id)
             messages = await repo.messages_after(session, conv.id, 0, include_notes=True, limit=1000)
             handoff = await session.scalar(
@@ -98,14 +98,14 @@ def create_blueprint(
     @guard
     async def reply(request: Request, conversation_id: str) -> HTTPResponse:
         text = require_text(parse_json_object(request.body).get("text"))
-        message = await desk.reply(_staff(request), conversation_id, text)
+        message = await desk.agents.reply(_staff(request), conversation_id, text)
         return json_response({"message": message_json(message)})
 
     @bp.post("/conversations/<conversation_id:str>/notes")
     @guard
     async def note(request: Request, conversation_id: str) -> HTTPResponse:
         text = require_text(parse_json_object(request.body).get("text"))
-        message = await desk.note(_staff(request), conversation_id, text)
+        message = await desk.agents.note(_staff(request), conversation_id, text)
         return json_response({"message": message_json(message)})
 
     @bp.post("/conversations/<conversation_id:str>/transfer")
@@ -118,7 +118,7 @@ def create_blueprint(
         note_text = body.get("note") or ""
         if not isinstance(note_text, str) or len(note_text) > 2000:
             raise ValidationFailed("note must be a string of at most 2000 characters", code="invalid_note")
-        await desk.transfer(
+        await desk.agents.transfer(
             _staff(request), conversation_id, to_agent=to_agent, to_group=to_group, note=note_text
         )
         return json_response({"ok": True})
@@ -126,14 +126,14 @@ def create_blueprint(
     @bp.post("/conversations/<conversation_id:str>/close")
     @guard
     async def close(request: Request, conversation_id: str) -> HTTPResponse:
-        await desk.close(_staff(request), conversation_id)
+        await desk.agents.close(_staff(request), conversation_id)
         return json_response({"ok": True, "state": "closed"})
 
     @bp.get("/conversations/<conversation_id:str>/suggestions")
     @guard
     async def suggestions(request: Request, conversation_id: str) -> HTTPResponse:
         async with db() as session:
-            conv = await desk.owned(session, _staff(request), conversation_id)
+            conv = await desk.agents.owned(session, _staff(request), conversation_id)
         found = await suggester.for_conversation(conv.id)
         return json_response({"suggestions": found})
 
@@ -148,7 +148,7 @@ def create_blueprint(
                 'source must be "faq" or "reply" and key a string', code="invalid_suggestion"
             )
         staff = _staff(request)
-        message = await desk.reply(staff, conversation_id, text)
+        message = await desk.agents.reply(staff, conversation_id, text)
         edited = bool(body.get("edited"))
         async with db.begin() as session:
             last = await suggester.last_customer_text(session, conversation_id)
@@ -189,10 +189,10 @@ def create_blueprint(
             raise Unauthenticated("this needs the agent role", code="forbidden_role")
         user = await desk.presence.get(str(staff.user_id))
         groups = sorted(user.skills) if user else []
-        async with desk.queue_events(agents=[str(staff.user_id)], groups=groups) as sub:
+        async with desk.agents.queue_events(agents=[str(staff.user_id)], groups=groups) as sub:
             while True:
                 event = await sub.get(timeout=10)
-                await desk.heartbeat(staff)
+                await desk.assignments.heartbeat(staff)
                 if event is not None:
                     await ws.send(to_json(event))
                 await asyncio.sleep(0)

@@ -13,6 +13,7 @@ from sanic import Sanic
 
 from connectors import web
 from connectors.app.clients import AppClient
+from core.clock import utc_now
 from knowledge.config import IndexConfig
 from service import (
     admin_routes,
@@ -54,7 +55,7 @@ def create_app(
         agent_routes.create_blueprint(deps.staff_sessions, deps.desk, deps.sessions, deps.suggester)
     )
     app.blueprint(customer_routes.create_blueprint(deps.desk, deps.transcripts))
-    clock = clock or ticket_routes.utc_now
+    clock = clock or utc_now
     app.blueprint(
         ticket_routes.create_blueprint(deps.staff_sessions, deps.sessions, deps.outbound, clock=clock)
     )
@@ -67,7 +68,7 @@ def create_app(
     for channel, sender in channels.senders.items():
         deps.outbound.register(channel, sender)
     for channel, channel_sessions in channels.sessions.items():
-        deps.desk.register_sessions(channel, channel_sessions)
+        deps.desk.assignments.register_sessions(channel, channel_sessions)
     app.blueprint(identity_routes.create_blueprint(deps.staff_sessions, deps.sessions))
     app.blueprint(admin_routes.create_blueprint(deps.staff_sessions, deps.redis))
     app.blueprint(

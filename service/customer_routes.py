@@ -26,7 +26,7 @@ def create_blueprint(desk: Desk, transcripts: TranscriptReader) -> Blueprint:
             raise ValidationFailed("comment must be at most 1000 characters", code="invalid_comment")
         if transcript.state != "closed":
             raise ValidationFailed("only a closed conversation can be rated", code="not_closed")
-        await desk.rate(conversation_id, rating, comment)
+        await desk.csat.rate(conversation_id, rating, comment)
         return json({"ok": True})
 
     return bp

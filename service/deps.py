@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from conversations.botclient import RasaClient
-from conversations.desk import Desk
+from conversations.desk import Desk, build_desk
 from conversations.http import LazySession
 from conversations.locks import RedisLocks
 from conversations.outbound import Outbound
@@ -89,8 +89,8 @@ def build_deps(settings: Settings) -> Deps:
     queue = HandoffQueue(client, events=handoff_events)
     presence = Presence(client)
     assigner = Assigner(client, presence, queue, events=handoff_events)
-    desk = Desk(sessions, queue, presence, assigner, handoff_events, outbound)
-    switchboard = Switchboard(sessions, bot, RedisLocks(client), desk, events)
+    desk = build_desk(sessions, queue, presence, assigner, handoff_events, outbound)
+    switchboard = Switchboard(sessions, bot, RedisLocks(client), desk.routing, desk.csat, events)
     return Deps(
         settings,
         client,

@@ -65,7 +65,7 @@ def make_deps(tmp_path: Path, redis_url: str, bot: ScriptedBot) -> Deps:
     built = staff_app.make_deps(tmp_path, redis_url)
     built.bot = bot  # type: ignore[assignment]
     built.switchboard._bot = bot
-    built.desk._clock = lambda: OPEN_HOUR  # handoffs in business hours, whatever the real time
+    built.desk.routing.clock = lambda: OPEN_HOUR  # handoffs in business hours, whatever the real time
     return built
 
 

@@ -88,7 +88,7 @@ async def test_full_handoff_cycle(client: SanicASGITestClient, deps: Deps, bot: 
 
 
 async def test_vip_waits_less_and_backlog_drains_on_login(client: SanicASGITestClient, deps: Deps) -> None:
-    deps.desk._rules = (Rule(group="general"),)  # one queue, so only the tier orders it
+    deps.desk.routing.rules = (Rule(group="general"),)  # one queue, so only the tier orders it
     await say(client, "vip1", "hello")
     async with deps.sessions.begin() as session:
         customer = await session.scalar(

@@ -355,7 +355,7 @@ class BrokenSessions:
 async def test_a_hook_that_raises_never_undoes_the_assignment_or_the_close(
     client: SanicASGITestClient, deps: Deps, fake: FakeWeCom, caplog: pytest.LogCaptureFixture
 ) -> None:
-    deps.desk.register_sessions(Channel.WECOM_KF, BrokenSessions())
+    deps.desk.assignments.register_sessions(Channel.WECOM_KF, BrokenSessions())
     alice = await agent(client, deps, "alice")
     conv_id = await handed_off(client, deps, fake, "wmT11")
     await online(client, alice)

@@ -1,0 +1,58 @@
+"""The desk: where a handed-off conversation meets the people who answer it, split by concern.
+
+- ``routing``: into a group's queue, or a ticket / bot-only after hours (the switchboard's side);
+- ``assignments``: the Redis engine's decisions mirrored into SQL, presence that drains backlogs;
+- ``agent_actions``: reply, note, transfer, close from the console;
+- ``csat``: the rating a closed conversation asks for.
+
+The handoff engine (``handoff/``) owns the queue, presence and atomic assignment in Redis; the
+desk is the one layer that changes handoff state in SQL and in the engine together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations.desk.agent_actions import AgentActions
+from conversations.desk.assignments import Assignments
+from conversations.desk.csat import Csat
+from conversations.desk.routing import HandoffRouting
+from conversations.outbound import Outbound
+from handoff.assigner import Assigner
+from handoff.events import HandoffEvents
+from handoff.presence import Presence
+from handoff.queue import HandoffQueue
+
+
+@dataclass
+class Desk:
+    routing: HandoffRouting
+    assignments: Assignments
+    agents: AgentActions
+    csat: Csat
+    queue: HandoffQueue
+    presence: Presence
+
+
+def build_desk(
+    sessions: async_sessionmaker[AsyncSession],
+    queue: HandoffQueue,
+    presence: Presence,
+    assigner: Assigner,
+    events: HandoffEvents,
+    outbound: Outbound,
+) -> Desk:
+    assignments = Assignments(sessions, presence, assigner, outbound)
+    return Desk(
+        routing=HandoffRouting(sessions, queue, assignments, events),
+        assignments=assignments,
+        agents=AgentActions(sessions, queue, assigner, assignments, events, outbound),
+        csat=Csat(sessions),
+        queue=queue,
+        presence=presence,
+    )
+
+
+__all__ = ["AgentActions", "Assignments", "Csat", "Desk", "HandoffRouting", "build_desk"]

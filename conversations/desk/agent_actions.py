@@ -1,0 +1,135 @@
+"""What an agent does to a conversation from the console: reply, note, transfer, close.
+
+Each action is committed first and then delivered (the customer's channel, the agent's socket),
+and the engine's seats follow through ``Assignments``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations import repo
+from conversations.channel_sessions import held
+from conversations.desk.assignments import Assignments
+from conversations.outbound import Outbound
+from conversations.tables import Conversation, Message
+from conversations.texts import text_for
+from core.errors import Conflict, NotFound, Unavailable
+from core.lang import lang_of
+from core.types import ConversationState
+from handoff.assigner import Assigner
+from handoff.auth import Staff
+from handoff.events import HandoffEvents, Subscription
+from handoff.queue import HandoffQueue
+from handoff.tables import User
+
+
+@dataclass
+class AgentActions:
+    sessions: async_sessionmaker[AsyncSession]
+    queue: HandoffQueue
+    assigner: Assigner
+    assignments: Assignments
+    events: HandoffEvents
+    outbound: Outbound
+
+    async def owned(self, session: AsyncSession, staff: Staff, conversation_id: str) -> Conversation:
+        """The conversation if this agent holds it (a supervisor may open any); else not found."""
+        conv = await session.get(Conversation, conversation_id)
+        if conv is None or (conv.assigned_agent_id != staff.user_id and not staff.may("supervisor")):
+            raise NotFound("conversation not found", code="conversation_not_found")
+        return conv
+
+    async def reply(self, staff: Staff, conversation_id: str, text: str) -> Message:
+        hooks = self.assignments.channel_sessions
+        async with self.sessions.begin() as session:
+            conv = await self.owned(session, staff, conversation_id)
+            if conv.state != ConversationState.AGENT:
+                raise Conflict("the conversation is not with an agent", code="not_assigned")
+            if holder := await hooks.holder(conv):
+                raise Conflict(f"{held(holder)}: answer there", code="wecom_servicer_session")
+            message = self.outbound.add(session, conv, "agent", text, payload={"agent": staff.username})
+        if not await self.outbound.deliver(conv, message):
+            # WeCom refused (95018) a session Kefu did not hand over
+            if holder := await hooks.holder(conv):
+                raise Conflict(
+                    f"the reply is saved but WeCom refused it: {held(holder)}; answer there",
+                    code="wecom_servicer_session",
+                )
+            raise Unavailable(
+                f"the reply is saved but the {conv.channel} channel did not accept it; try again",
+                code="delivery_failed",
+            )
+        return message
+
+    async def note(self, staff: Staff, conversation_id: str, text: str) -> Message:
+        async with self.sessions.begin() as session:
+            conv = await self.owned(session, staff, conversation_id)
+            message = self.outbound.add(session, conv, "note", text, payload={"agent": staff.username})
+        return message
+
+    async def transfer(
+        self, staff: Staff, conversation_id: str, *, to_agent: str | None, to_group: str | None, note: str
+    ) -> None:
+        async with self.sessions() as session:
+            conv = await self.owned(session, staff, conversation_id)
+            target_id = await self._agent_id(session, to_agent) if to_agent else None
+            await self.assignments.channel_sessions.check_transfer(conv, to_agent)
+        result = await self.assigner.transfer(conversation_id, to_agent=target_id, to_group=to_group)
+        async with self.sessions.begin() as session:
+            conv = await self.owned(session, staff, conversation_id)
+            if note:
+                self.outbound.add(
+                    session, conv, "note", note, payload={"agent": staff.username, "transfer": True}
+                )
+            if result.assignment is None:
+                await repo.transition(
+                    session,
+                    conv,
+                    ConversationState.QUEUED,
+                    reason="transferred",
+                    actor=f"agent:{staff.username}",
+                )
+                conv.assigned_agent_id = None
+            notice = self.outbound.add(session, conv, "system", text_for("transferred", lang_of(conv.lang)))
+        await self.outbound.deliver(conv, notice)
+        if result.assignment is not None:
+            await self.assignments.apply([result.assignment])
+        elif to_group:
+            await self.assignments.drain(to_group)
+        await self.assignments.agent_available(str(staff.user_id))
+
+    async def close(self, staff: Staff, conversation_id: str) -> None:
+        async with self.sessions.begin() as session:
+            conv = await self.owned(session, staff, conversation_id)
+            if conv.state == ConversationState.CLOSED:
+                raise Conflict("the conversation is already closed", code="already_closed")
+            agent_id = conv.assigned_agent_id
+            await repo.transition(
+                session, conv, ConversationState.CLOSED, reason="closed", actor=f"agent:{staff.username}"
+            )
+            buttons = [{"title": "★" * n, "payload": f"/csat {n}"} for n in range(5, 0, -1)]
+            request = self.outbound.add(
+                session,
+                conv,
+                "system",
+                text_for("csat_request", lang_of(conv.lang)),
+                payload={"buttons": buttons, "csat_request": True},
+            )
+        await self.outbound.deliver(conv, request)
+        await self.assignments.channel_sessions.ended(conv)
+        await self.queue.cancel(conversation_id)
+        if agent_id is not None:
+            await self.assignments.release(str(agent_id), conversation_id)
+
+    def queue_events(self, *, agents: list[str], groups: list[str]) -> Subscription:
+        return self.events.subscribe(agents=agents, groups=groups)
+
+    async def _agent_id(self, session: AsyncSession, username: str) -> str:
+        user_id = await session.scalar(select(User.id).where(User.username == username))
+        if user_id is None:
+            raise NotFound(f"no agent called {username}", code="agent_not_found")
+        return str(user_id)

@@ -1,0 +1,86 @@
+"""The assignment mirror: each decision of the Redis engine (``handoff.assigner``) written into
+SQL (conversation state, assigned agent, transition log), told to the customer, and passed to
+the channel's own session hooks (WeCom servicer takeover).
+
+Presence changes live here too, because an agent coming online or freeing a seat is what
+drains the backlog into new assignments.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations import repo
+from conversations.channel_sessions import ChannelSessions, SessionHooks
+from conversations.outbound import Outbound
+from conversations.tables import Conversation
+from conversations.texts import text_for
+from core.errors import NotFound
+from core.lang import lang_of
+from core.types import Channel, ConversationState
+from handoff.assigner import Assigner
+from handoff.auth import Staff
+from handoff.model import AgentStatus, Assignment
+from handoff.presence import Presence
+from handoff.tables import User
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Assignments:
+    sessions: async_sessionmaker[AsyncSession]
+    presence: Presence
+    assigner: Assigner
+    outbound: Outbound
+    channel_sessions: SessionHooks = field(default_factory=SessionHooks)
+
+    def register_sessions(self, channel: Channel, sessions: ChannelSessions) -> None:
+        self.channel_sessions.register(channel, sessions)
+
+    async def apply(self, assignments: Sequence[Assignment]) -> None:
+        for assignment in assignments:
+            async with self.sessions.begin() as session:
+                conv = await session.get(Conversation, assignment.conversation_id)
+                agent = await session.get(User, int(assignment.agent_id))
+                if conv is None or agent is None:
+                    continue
+                reason = "sticky" if assignment.sticky else "assigned"
+                await repo.transition(
+                    session, conv, ConversationState.AGENT, reason=reason, actor=f"agent:{agent.username}"
+                )
+                conv.assigned_agent_id = agent.id
+                notice = self.outbound.add(
+                    session, conv, "system", text_for("agent_joined", lang_of(conv.lang), name=agent.username)
+                )
+            await self.outbound.deliver(conv, notice)
+            await self.channel_sessions.took_over(conv, agent.username)
+
+    async def drain(self, group: str) -> None:
+        """Assign the group's queue to whoever can take it now."""
+        await self.apply(await self.assigner.drain(group))
+
+    async def agent_available(self, agent_id: str) -> None:
+        await self.apply(await self.assigner.on_agent_available(agent_id))
+
+    async def release(self, agent_id: str, conversation_id: str) -> None:
+        """The agent's seat is free again: it may take the next waiting conversation."""
+        await self.apply(await self.assigner.release(agent_id, conversation_id))
+
+    async def set_status(self, staff: Staff, status: AgentStatus) -> None:
+        async with self.sessions() as session:
+            user = await session.get(User, staff.user_id)
+        if user is None:
+            raise NotFound("agent not found", code="agent_not_found")
+        await self.presence.register(str(user.id), user.skills or ["general"], user.max_concurrent)
+        await self.presence.set_status(str(user.id), status)
+        if status == AgentStatus.ONLINE:
+            await self.agent_available(str(user.id))
+
+    async def heartbeat(self, staff: Staff) -> None:
+        if await self.presence.heartbeat(str(staff.user_id)):
+            await self.agent_available(str(staff.user_id))

@@ -1,0 +1,51 @@
+"""Customer satisfaction: the rating a closed conversation asks for, from the widget's stars or
+typed as "1".."5" / "/csat N" in any channel."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations.tables import Conversation, CsatRating
+from conversations.texts import text_for
+from core.errors import NotFound, ValidationFailed
+from core.lang import lang_of
+from core.types import ConversationState
+
+CSAT_PATTERN = re.compile(r"^\s*(?:/csat\s*)?([1-5])\s*(?:星|stars?)?\s*$", re.IGNORECASE)
+
+
+@dataclass
+class Csat:
+    sessions: async_sessionmaker[AsyncSession]
+
+    async def take_rating(self, session: AsyncSession, conv: Conversation, text: str) -> str | None:
+        """A closed conversation's "1".."5" (or the CSAT button) is a rating, not a new question:
+        recorded in the caller's transaction; returns the thanks."""
+        match = CSAT_PATTERN.match(text)
+        if conv.state != ConversationState.CLOSED or match is None:
+            return None
+        record(session, conv, int(match.group(1)), "")
+        return text_for("csat_thanks", lang_of(conv.lang))
+
+    async def rate(self, conversation_id: str, rating: int, comment: str) -> None:
+        if not 1 <= rating <= 5:
+            raise ValidationFailed("rating must be 1-5", code="invalid_rating")
+        async with self.sessions.begin() as session:
+            conv = await session.get(Conversation, conversation_id)
+            if conv is None:
+                raise NotFound("conversation not found", code="conversation_not_found")
+            record(session, conv, rating, comment)
+
+
+def record(session: AsyncSession, conv: Conversation, rating: int, comment: str) -> None:
+    session.add(
+        CsatRating(
+            conversation_id=conv.id,
+            agent_id=conv.assigned_agent_id,
+            rating=rating,
+            comment=comment[:1000],
+        )
+    )

@@ -1,0 +1,147 @@
+"""Routing a handed-off conversation: into a group's queue, or, when the group is closed or
+overflowing, the group's after-hours mode (a ticket, queue until open, or bot only)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from conversations import repo
+from conversations import tickets as conversation_tickets
+from conversations.desk.assignments import Assignments
+from conversations.tables import Conversation, Message
+from conversations.texts import text_for
+from core.clock import Clock, system_clock, to_datetime
+from core.errors import KefuError
+from core.types import ConversationState, HandoffRequest
+from handoff import overflow
+from handoff.events import HandoffEvents, NewMessage
+from handoff.model import QueueEntry, Tier
+from handoff.queue import HandoffQueue
+from handoff.routing import DEFAULT_RULES, Rule, route
+from tickets.after_hours import AfterHoursDecision, decide
+from tickets.group_hours import load_group_hours
+from tickets.hours import Schedule
+from tickets.sla import DEFAULT_SLA_TABLE
+
+log = logging.getLogger(__name__)
+DEFAULT_OVERFLOW = overflow.OverflowRule(max_length=200, max_wait=1800.0)
+_ALWAYS_CLOSED = Schedule(weekly={})
+
+
+@dataclass
+class HandoffRouting:
+    """The switchboard's side of the desk (``conversations.switchboard.HandoffSink``)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    queue: HandoffQueue
+    assignments: Assignments
+    events: HandoffEvents
+    rules: Sequence[Rule] = DEFAULT_RULES
+    overflow_rule: overflow.OverflowRule = DEFAULT_OVERFLOW
+    clock: Clock = system_clock
+
+    async def request(self, session: AsyncSession, conv: Conversation, handoff: HandoffRequest) -> list[str]:
+        """Route a handed-off conversation: the queue when the group is open and not overflowing,
+        else the group's after-hours mode. Runs inside the switchboard's transaction; the notices
+        tell the customer what happens."""
+        group = route(handoff, self.rules)
+        decision = await self._after_hours(session, group, handoff)
+        if decision.kind == "ticket":
+            number = await conversation_tickets.open_ticket_number(session, conv.id)
+            if number is None:
+                created = await conversation_tickets.create_ticket_from_conversation(
+                    session, conv, now=to_datetime(self.clock()), group=group, tier=handoff.tier
+                )
+                number = created.number
+            await repo.transition(
+                session, conv, ConversationState.TICKET, reason="after_hours", actor="system"
+            )
+            return [decision.customer_text.format(ticket_number=number)]
+        if decision.kind == "bot_only":
+            await repo.transition(session, conv, ConversationState.BOT, reason="bot_only", actor="system")
+            return [decision.customer_text]
+        preferred = await self._last_agent(session, handoff.customer_id)
+        position = await self.queue.enqueue(
+            QueueEntry(
+                conversation_id=handoff.conversation_id,
+                group=group,
+                customer_id=handoff.customer_id,
+                tier=Tier.parse(handoff.tier),
+                lang=handoff.lang,
+                channel=str(handoff.channel),
+                topic=handoff.topic,
+                enqueued_at=self.clock(),
+                preferred_agent_id=preferred,
+                reason=str(handoff.reason),
+            )
+        )
+        # The bot's own reply already says a person will take over; add where they stand.
+        notices = [text_for("queue_position", handoff.lang, position=position, ahead=position - 1)]
+        return [*notices, decision.customer_text] if decision.customer_text else notices
+
+    async def dispatch(self, conversation_id: str) -> None:
+        """After the handoff is committed: assign it now if someone can take it."""
+        entry = await self.queue.entry(conversation_id)
+        if entry is not None:
+            await self.assignments.drain(entry.group)
+
+    async def customer_message(self, conv: Conversation, message: Message) -> None:
+        """A customer wrote while with an agent: the agent's console hears it at once."""
+        if conv.state == ConversationState.AGENT and conv.assigned_agent_id is not None:
+            await self.events.publish(
+                NewMessage(
+                    conv.id,
+                    str(conv.assigned_agent_id),
+                    str(message.id),
+                    "customer",
+                    message.text,
+                    self.clock(),
+                )
+            )
+
+    async def _after_hours(
+        self, session: AsyncSession, group: str, handoff: HandoffRequest
+    ) -> AfterHoursDecision:
+        hours = await load_group_hours(session, group)
+        reply_within = DEFAULT_SLA_TABLE.policy_for("normal", handoff.tier).first_response
+        now = to_datetime(self.clock())
+        try:
+            decision = decide(
+                hours.schedule,
+                hours.after_hours_mode,
+                now,
+                handoff.lang,
+                reply_within=reply_within,
+                announcement=hours.announcement,
+            )
+            if decision.kind == "queue" and overflow.check(await self.queue.stats(group), self.overflow_rule):
+                # An overflowing queue offers the same choices as after hours (issue 5).
+                decision = decide(
+                    _ALWAYS_CLOSED,
+                    hours.after_hours_mode,
+                    now,
+                    handoff.lang,
+                    reply_within=reply_within,
+                    announcement=hours.announcement,
+                )
+        except KefuError:  # e.g. no holiday data for the year: queue rather than lose the request
+            log.exception("business hours for %s could not be decided; queueing", group)
+            return AfterHoursDecision("queue", None, "")
+        return decision
+
+    async def _last_agent(self, session: AsyncSession, customer_id: str) -> str:
+        """The agent this customer talked to last, for the sticky rule."""
+        if not customer_id:
+            return ""
+        found = await session.scalar(
+            select(Conversation.assigned_agent_id)
+            .where(Conversation.customer_id == customer_id, Conversation.assigned_agent_id.is_not(None))
+            .order_by(Conversation.updated_at.desc())
+            .limit(1)
+        )
+        return str(found) if found is not None else ""
