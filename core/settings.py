@@ -8,13 +8,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.app_clients import AppClient, SettingsError, parse_app_clients
+
 ROOT = Path(__file__).resolve().parent.parent
 STAFF_USERNAME = re.compile(r"^[a-z0-9][a-z0-9_.-]{1,63}$")  # as kefu.staff accepts
 WECOM_USERID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
-
-
-class SettingsError(Exception):
-    """A required setting is missing or malformed; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +57,8 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     bot_timeout: float = 30.0
     wecom: WeComSettings = field(default_factory=WeComSettings)
+    # the mobile-app channel's backends (KEFU_APPS, KEFU_APP_SECRET_<ID>); empty: the channel is off
+    app_clients: Mapping[str, AppClient] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
@@ -95,6 +95,7 @@ class Settings:
                 api_base=env.get("WECOM_API_BASE", "https://qyapi.weixin.qq.com"),
                 kf_servicers=parse_servicers(env.get("WECOM_KF_SERVICERS", "")),
             ),
+            app_clients=parse_app_clients(env),
         )
 
 
@@ -146,3 +147,6 @@ def _model_folder(env: Mapping[str, str], name: str) -> Path | None:
             f"{name} must be a sentence-transformers model folder (one with modules.json), got {raw!r}"
         )
     return path
+
+
+__all__ = ["ROOT", "AppClient", "Settings", "SettingsError", "WeComSettings", "parse_servicers"]

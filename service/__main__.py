@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 
-from connectors.app.clients import parse_app_clients
-from connectors.app.errors import AppConfigError
 from core.settings import Settings, SettingsError
 from service.app import create_app
 from service.deps import build_deps
@@ -17,11 +14,10 @@ def main() -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         settings = Settings.from_env()
-        app_clients = parse_app_clients(os.environ)
-    except (SettingsError, AppConfigError) as exc:
+    except SettingsError as exc:
         print(f"kefu: {exc}", file=sys.stderr)
         return 2
-    app = create_app(build_deps(settings), app_clients=app_clients)
+    app = create_app(build_deps(settings))
     app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
     return 0
 

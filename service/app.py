@@ -5,14 +5,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from sanic import Sanic
 
 from connectors import web
-from connectors.app.clients import AppClient
 from core.clock import utc_now
 from knowledge.config import IndexConfig
 from service import (
@@ -40,7 +39,6 @@ def create_app(
     name: str = "kefu",
     *,
     clock: Callable[[], datetime] | None = None,
-    app_clients: Mapping[str, AppClient] | None = None,
 ) -> Sanic[Any, Any]:
     """``clock`` (tests) fixes "now" for tickets and business hours."""
     app = Sanic(name)
@@ -80,7 +78,7 @@ def create_app(
             config=IndexConfig.for_model(deps.settings.knowledge_model),
         )
     )
-    app_channel.install(app, deps, app_clients or {})
+    app_channel.install(app, deps, deps.settings.app_clients)
     app.blueprint(openapi.create_blueprint())
     app.blueprint(pages.create_blueprint())
 

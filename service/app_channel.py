@@ -17,10 +17,10 @@ from sanic import Blueprint, Sanic
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.app import routes as app_routes
-from connectors.app.clients import AppClient
 from connectors.app.delivery import AppSender, DeliveryWorker
 from connectors.app.outbound import AppChannelSender
 from conversations.tables import Conversation
+from core.app_clients import AppClient
 from core.types import Channel
 from service.deps import Deps
 

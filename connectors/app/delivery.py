@@ -28,8 +28,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError, ResponseError
 
 from connectors.app import keys, scripts
-from connectors.app.clients import AppClient
 from connectors.app.webhook import AppMessage, AttemptResult, Outcome, RetryPolicy, post, webhook_body
+from core.app_clients import AppClient
 from core.errors import NotFound
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,3 @@ class BadTimestamp(Unauthenticated):
 
 class StaleTimestamp(Unauthenticated):
     code = "stale_timestamp"
-
-
-class AppConfigError(ValueError):
-    """``KEFU_APPS`` or an app secret is missing or malformed; the message names the variable."""

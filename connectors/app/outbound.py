@@ -8,8 +8,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
-from connectors.app.clients import AppClient
 from connectors.app.webhook import AppMessage
+from core.app_clients import AppClient
 from core.types import OutboundMessage
 
 log = logging.getLogger(__name__)

@@ -9,12 +9,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 
-from connectors.app.clients import AppClient
 from connectors.app.errors import UnknownApp
 from connectors.app.inbound import parse_app_message
 from connectors.app.signing import APP_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verify
 from connectors.base import InboundHandler, parse_json_object
 from connectors.web import result_json
+from core.app_clients import AppClient
 
 
 def authenticate(request: Request, clients: Mapping[str, AppClient], now: float) -> AppClient:

@@ -9,8 +9,8 @@ from typing import Any
 
 import aiohttp
 
-from connectors.app.clients import AppClient
 from connectors.app.signing import APP_HEADER, DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, sign
+from core.app_clients import AppClient
 
 ATTEMPT_HEADER = "X-Kefu-Attempt"
 

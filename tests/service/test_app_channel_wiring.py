@@ -4,6 +4,7 @@ webhook over HTTP, and the admin dead-letter routes. Real Redis and SQLite; the 
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from collections.abc import AsyncIterator
@@ -18,11 +19,11 @@ from aiohttp import web
 from sanic import Sanic
 from sanic_testing.testing import SanicASGITestClient
 
-from connectors.app.clients import AppClient
 from connectors.app.signing import sign, verify
 from conversations import repo
+from core.app_clients import AppClient
 from core.types import Channel
-from service import admin_routes, app_channel
+from service import app_channel
 from service.app import create_app
 from service.deps import Deps
 from tests.service.conftest import ScriptedBot
@@ -78,11 +79,8 @@ def clients(receiver: Receiver) -> dict[str, AppClient]:
 
 def make_app(deps: Deps, clients: dict[str, AppClient]) -> Sanic[Any, Any]:
     Sanic.test_mode = True
-    app = create_app(deps, name=f"kefu_app_{id(deps)}_{len(clients)}")
-    app_channel.install(app, deps, clients)
-    if "admin_app" not in app.blueprints:  # until (and after) create_app registers it
-        app.blueprint(admin_routes.create_blueprint(deps.staff_sessions, deps.redis))
-    return app
+    deps.settings = dataclasses.replace(deps.settings, app_clients=clients)
+    return create_app(deps, name=f"kefu_app_{id(deps)}_{len(clients)}")
 
 
 def signed(body: dict[str, Any], secret: str = SECRET) -> tuple[bytes, dict[str, str]]:

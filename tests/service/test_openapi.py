@@ -17,7 +17,7 @@ import yaml
 from openapi_spec_validator import validate
 from sanic import Sanic
 
-from connectors.app.clients import AppClient
+from core.app_clients import AppClient
 from core.settings import ROOT, WeComSettings
 from service import openapi
 from service.app import create_app
@@ -72,13 +72,10 @@ async def app(deps: Deps) -> AsyncIterator[Sanic[Any, Any]]:
             app_agent_id="1000002",
             app_secret="app-secret",
         ),
-    )
-    Sanic.test_mode = True
-    built = create_app(
-        deps,
-        name=f"kefu_openapi_{id(deps)}",
         app_clients={"shop": AppClient("shop", "shop-secret-0123456789", "http://127.0.0.1:9/hook")},
     )
+    Sanic.test_mode = True
+    built = create_app(deps, name=f"kefu_openapi_{id(deps)}")
     assert "openapi" in built.blueprints  # create_app serves the spec itself
     yield built
     await deps.close()

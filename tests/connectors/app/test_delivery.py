@@ -17,9 +17,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 
 from connectors.app import keys
-from connectors.app.clients import AppClient
 from connectors.app.delivery import AppSender, DeliveryWorker, list_dead_letters, redrive
 from connectors.app.webhook import AppMessage, RetryPolicy
+from core.app_clients import AppClient
 from core.errors import NotFound
 from tests.support.processes import free_port
 

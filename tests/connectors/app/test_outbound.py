@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from connectors.app.clients import AppClient
 from connectors.app.outbound import AppChannelSender
 from connectors.app.webhook import AppMessage
+from core.app_clients import AppClient
 from core.types import Channel, OutboundMessage
 
 SHOP = AppClient("shop", "shop-secret-0123456789", "http://127.0.0.1:9/hook")

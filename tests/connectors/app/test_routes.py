@@ -10,9 +10,9 @@ import pytest
 from sanic import Sanic
 from sanic_testing.testing import SanicASGITestClient
 
-from connectors.app.clients import AppClient
 from connectors.app.routes import create_blueprint
 from connectors.app.signing import sign
+from core.app_clients import AppClient
 from core.types import HandleResult, InboundMessage, ReplyView
 from service import errors
 

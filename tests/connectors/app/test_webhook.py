@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from connectors.app.clients import AppClient
 from connectors.app.signing import verify
 from connectors.app.webhook import AppMessage, Outcome, RetryPolicy, classify, signed_headers, webhook_body
+from core.app_clients import AppClient
 
 SHOP = AppClient("shop", "shop-secret-0123456789", "http://127.0.0.1:9/hook")
 

@@ -12,12 +12,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
-from connectors.app.errors import AppConfigError
-from connectors.base import ID_PATTERN
-
 APPS_VAR = "KEFU_APPS"
 SECRET_VAR_PREFIX = "KEFU_APP_SECRET_"
 MIN_SECRET_LENGTH = 16
+APP_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+
+
+class SettingsError(Exception):
+    """A required setting is missing or malformed; the message names it."""
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ def secret_var(app_id: str) -> str:
 def _webhook_url(app_id: str, url: str) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise AppConfigError(f"{APPS_VAR}: the webhook of app {app_id!r} must be an http(s) URL, got {url!r}")
+        raise SettingsError(f"{APPS_VAR}: the webhook of app {app_id!r} must be an http(s) URL, got {url!r}")
     return url
 
 
@@ -42,9 +44,9 @@ def _secret(env: Mapping[str, str], app_id: str) -> str:
     var = secret_var(app_id)
     secret = env.get(var, "")
     if not secret:
-        raise AppConfigError(f"{var} is not set: app {app_id!r} in {APPS_VAR} needs a signing secret")
+        raise SettingsError(f"{var} is not set: app {app_id!r} in {APPS_VAR} needs a signing secret")
     if len(secret) < MIN_SECRET_LENGTH:
-        raise AppConfigError(f"{var} must be at least {MIN_SECRET_LENGTH} characters")
+        raise SettingsError(f"{var} must be at least {MIN_SECRET_LENGTH} characters")
     return secret
 
 
@@ -55,8 +57,8 @@ def _entries(raw: str) -> list[tuple[str, str]]:
             continue
         app_id, sep, url = item.partition("=")
         app_id, url = app_id.strip(), url.strip()
-        if not sep or not ID_PATTERN.match(app_id):
-            raise AppConfigError(
+        if not sep or not APP_ID.match(app_id):
+            raise SettingsError(
                 f"{APPS_VAR}: expected app_id=webhook_url, app_id of A-Z a-z 0-9 _ - (got {item!r})"
             )
         entries.append((app_id, url))
@@ -71,7 +73,7 @@ def parse_app_clients(env: Mapping[str, str]) -> dict[str, AppClient]:
         var = secret_var(app_id)
         if app_id in clients or var in seen_vars:
             other = seen_vars.get(var, app_id)
-            raise AppConfigError(f"{APPS_VAR}: apps {other!r} and {app_id!r} would share the secret {var}")
+            raise SettingsError(f"{APPS_VAR}: apps {other!r} and {app_id!r} would share the secret {var}")
         seen_vars[var] = app_id
         clients[app_id] = AppClient(app_id, _secret(env, app_id), _webhook_url(app_id, url))
     return clients

@@ -2,8 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from connectors.app.clients import AppClient, parse_app_clients, secret_var
-from connectors.app.errors import AppConfigError
+from core.app_clients import AppClient, SettingsError, parse_app_clients, secret_var
 
 SHOP_SECRET = "shop-secret-0123456789"
 
@@ -36,7 +35,7 @@ def test_secret_variable_name() -> None:
 
 
 def test_missing_secret_names_the_variable() -> None:
-    with pytest.raises(AppConfigError, match="KEFU_APP_SECRET_MY_SHOP"):
+    with pytest.raises(SettingsError, match="KEFU_APP_SECRET_MY_SHOP"):
         parse_app_clients({"KEFU_APPS": "my-shop=http://127.0.0.1:9000/hook"})
 
 
@@ -53,5 +52,5 @@ def test_missing_secret_names_the_variable() -> None:
     ],
 )
 def test_malformed_config_is_a_clear_error(apps: str, extra: dict[str, str], match: str) -> None:
-    with pytest.raises(AppConfigError, match=match):
+    with pytest.raises(SettingsError, match=match):
         parse_app_clients({"KEFU_APPS": apps, **extra})
