@@ -1,6 +1,9 @@
 """The demo order table behind a small Protocol, and order-number parsing.
 
-Order numbers look like ``YQ20261101001``: "YQ" and 11 digits, in any letter case.
+Order numbers look like ``YQ20261101001``: "YQ" and 11 digits, in any letter case. Numbers are
+guessable, so an order is found only for the customer who owns it: the customer holding the
+order's owner identity (see ``kefu.db.models.Order``). Anyone else gets the same "not found"
+as for a number that does not exist, so a lookup never tells whether an order exists.
 """
 
 from __future__ import annotations
@@ -9,13 +12,14 @@ import re
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from kefu.db.engine import create_engine
-from kefu.db.models import Order
+from kefu.db.models import ChannelIdentity, Order
 from kefu.errors import Unavailable
+from kefu.identities import resolve
 
 ORDER_NO = re.compile(r"(?<![A-Za-z0-9])YQ\d{11}(?!\d)", re.IGNORECASE)
 
@@ -36,7 +40,9 @@ class OrderInfo:
 
 
 class OrderLookup(Protocol):
-    async def find(self, order_no: str) -> OrderInfo | None: ...
+    async def find(self, order_no: str, customer_id: str | None) -> OrderInfo | None:
+        """The order if ``customer_id`` owns it; None for a missing order or another's."""
+        ...
 
 
 class SqlOrderLookup:
@@ -50,12 +56,21 @@ class SqlOrderLookup:
         # rasa_sdk pickles the executor into its Sanic workers: never carry a live engine along.
         return {**self.__dict__, "_engine": None}
 
-    async def find(self, order_no: str) -> OrderInfo | None:
+    async def find(self, order_no: str, customer_id: str | None) -> OrderInfo | None:
+        if not customer_id:
+            return None
         if self._engine is None:
             self._engine = create_engine(self._url)
+        owner = and_(
+            ChannelIdentity.channel == Order.owner_channel, ChannelIdentity.channel_user_id == Order.owner_id
+        )
+        owned = select(Order).join(ChannelIdentity, owner)
         try:
-            async with self._engine.connect() as conn:
-                row = (await conn.execute(select(Order).where(Order.order_no == order_no))).first()
+            async with AsyncSession(self._engine) as session:
+                customer = await resolve(session, customer_id)
+                row = await session.scalar(
+                    owned.where(Order.order_no == order_no, ChannelIdentity.customer_id == customer)
+                )
         except SQLAlchemyError as exc:
             raise Unavailable("the order database is not reachable", code="orders_unavailable") from exc
         if row is None:

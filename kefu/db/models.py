@@ -162,12 +162,20 @@ class LearnedQuestion(Base):
 
 
 class Order(Base):
-    """Demo order table that the order-status form answers from."""
+    """Demo order table that the order-status form answers from.
+
+    The owner is a channel identity (``owner_channel``, ``owner_id``): a web visitor, an app or
+    WeCom user, or a ``phone``/``member`` identity; whichever customer holds that identity in
+    ``channel_identities`` (after links) may read the order. An order without one is nobody's.
+    """
 
     __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_owner", "owner_channel", "owner_id"),)
 
     order_no: Mapped[str] = mapped_column(String(32), primary_key=True)
     customer_ref: Mapped[str] = mapped_column(String(64), default="")
+    owner_channel: Mapped[str] = mapped_column(String(16), default="")
+    owner_id: Mapped[str] = mapped_column(String(128), default="")
     status: Mapped[str] = mapped_column(String(32))
     carrier: Mapped[str] = mapped_column(String(64), default="")
     tracking_no: Mapped[str] = mapped_column(String(64), default="")

@@ -30,7 +30,7 @@ def test_every_action_of_the_domain_is_registered(domain: dict[str, Any]) -> Non
 
 
 async def test_the_executor_survives_pickling_into_a_worker(orders: SqlOrderLookup) -> None:
-    await orders.find("YQ20261101001")  # an open engine must not travel with the executor
+    await orders.find("YQ20261101001", "cust-owner")  # an open engine must not travel with the executor
     tickets = SqlTicketLookup(orders._url)
     with contextlib.suppress(Unavailable):  # the order database has no tickets: opened all the same
         await tickets.latest_open("c1")
