@@ -23,3 +23,8 @@ def session_token(token_hash: str) -> str:
 def knowledge_publish_lock() -> str:
     """Written by kefu.service.knowledge_routes: one publish at a time across replicas."""
     return f"{PREFIX}:lock:knowledge:publish"
+
+
+def login_failures(scope: str, subject: str) -> str:
+    """Written by kefu.login_throttle: failed logins in the current window (scope account or ip)."""
+    return f"{PREFIX}:throttle:login:{scope}:{subject}"
