@@ -27,9 +27,10 @@ from handoff.model import AgentStatus, Assignment, QueueEntry, Tier
 from handoff.presence import Presence
 from handoff.queue import HandoffQueue
 from kefu import conversations as repo
+from kefu import csat
 from kefu.auth import Staff
 from kefu.channel_sessions import ChannelSessions, SessionHooks, held
-from kefu.db.models import Conversation, CsatRating, Customer, Message, User
+from kefu.db.models import Conversation, Customer, Message, User
 from kefu.errors import Conflict, KefuError, NotFound, Unavailable, ValidationFailed
 from kefu.outbound import Outbound
 from kefu.routing import DEFAULT_RULES, Rule, route
@@ -308,14 +309,7 @@ class Desk:
             conv = await session.get(Conversation, conversation_id)
             if conv is None:
                 raise NotFound("conversation not found", code="conversation_not_found")
-            session.add(
-                CsatRating(
-                    conversation_id=conversation_id,
-                    agent_id=conv.assigned_agent_id,
-                    rating=rating,
-                    comment=comment[:1000],
-                )
-            )
+            await csat.record_rating(session, conversation_id, conv.assigned_agent_id, rating, comment)
 
     def queue_events(self, *, agents: Sequence[str], groups: Sequence[str]) -> Subscription:
         return self._events.subscribe(agents=agents, groups=groups)

@@ -251,10 +251,12 @@ class BusinessHours(Base):
 
 
 class CsatRating(Base):
+    """One rating per conversation: a later rating replaces the earlier (``kefu.csat``)."""
+
     __tablename__ = "csat_ratings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True, unique=True)
     agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
