@@ -2,6 +2,10 @@
 
 After ``max_attempts`` numbers that are not orders the form ends without one and
 ``action_order_status`` hands the conversation to a human (reason ``form_failed``).
+
+Only the customer's own orders are found: the service puts its customer id in the metadata of
+every message it sends to Rasa, and the lookup checks the order's owner against it. A number
+that is someone else's order reads exactly like one that does not exist.
 """
 
 from __future__ import annotations
@@ -14,15 +18,23 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.lang import reply_lang
-from actions.orders import OrderInfo, OrderLookup, find_order_no
-from actions.replies import handoff, send
+from actions.orders import OrderLookup, find_order_no
+from actions.replies import BotSays, handoff, send
 from actions.texts import order_state, text
 from core.errors import Unavailable
+from core.orders import OrderInfo
 from core.types import HandoffReason, Lang
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 2
+
+
+def customer_id(tracker: Tracker) -> str | None:
+    """The Kefu customer behind the latest message (from the service's metadata), if any."""
+    metadata = (tracker.latest_message or {}).get("metadata")
+    value = metadata.get("customer_id") if isinstance(metadata, dict) else None
+    return value if isinstance(value, str) and value else None
 
 
 def attempts(tracker: Tracker) -> int:
@@ -39,6 +51,14 @@ def describe(order: OrderInfo, lang: Lang) -> str:
     if order.eta:
         parts.append(text("order_eta", lang, eta=order.eta))
     return ("" if lang == "zh" else " ").join(parts)
+
+
+def not_found(order_no: str, lang: Lang) -> BotSays:
+    """Not found for this customer (missing or someone else's), with a button to a person."""
+    human = text("offer_human", lang)
+    return BotSays(
+        text("order_not_found", lang, order_no=order_no), buttons=({"title": human, "payload": human},)
+    )
 
 
 class ValidateOrderStatusForm(FormValidationAction):  # type: ignore[misc]
@@ -65,7 +85,7 @@ class ValidateOrderStatusForm(FormValidationAction):  # type: ignore[misc]
         lang = reply_lang(tracker)
         order_no = find_order_no(str(value or ""))
         try:
-            order = await self._orders.find(order_no) if order_no else None
+            order = await self._orders.find(order_no, customer_id(tracker)) if order_no else None
         except Unavailable as exc:
             log.warning("order lookup failed: %s", exc.message)
             return {"order_no": None, "order_attempts": float(self._max_attempts)}
@@ -76,7 +96,7 @@ class ValidateOrderStatusForm(FormValidationAction):  # type: ignore[misc]
             if order_no is None:
                 dispatcher.utter_message(text=text("order_not_a_number", lang))
             else:
-                dispatcher.utter_message(text=text("order_not_found", lang, order_no=order_no))
+                send(dispatcher, not_found(order_no, lang))
         return {"order_no": None, "order_attempts": float(failed)}
 
 
@@ -104,7 +124,7 @@ class ActionOrderStatus(Action):  # type: ignore[misc]
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
         lang = reply_lang(tracker)
-        order = await self._lookup(tracker.get_slot("order_no"))
+        order = await self._lookup(tracker.get_slot("order_no"), customer_id(tracker))
         if order is None:
             send(dispatcher, handoff(HandoffReason.FORM_FAILED, lang))
         else:
@@ -112,11 +132,11 @@ class ActionOrderStatus(Action):  # type: ignore[misc]
         # The next question about an order starts a fresh form.
         return [SlotSet("order_no", None), SlotSet("order_attempts", 0.0)]
 
-    async def _lookup(self, order_no: object) -> OrderInfo | None:
+    async def _lookup(self, order_no: object, customer: str | None) -> OrderInfo | None:
         if not isinstance(order_no, str) or not order_no:
             return None
         try:
-            return await self._orders.find(order_no)
+            return await self._orders.find(order_no, customer)
         except Unavailable as exc:
             log.warning("order lookup failed: %s", exc.message)
             return None

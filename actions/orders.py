@@ -1,21 +1,17 @@
-"""The demo order table behind a small Protocol, and order-number parsing.
+"""Orders as the bot sees them: a small Protocol, the order type, and order-number parsing.
 
-Order numbers look like ``YQ20261101001``: "YQ" and 11 digits, in any letter case.
+Order numbers look like ``YQ20261101001``: "YQ" and 11 digits, in any letter case. Numbers are
+guessable, so an order is found only for the customer who owns it: the customer holding the
+order's owner identity (``conversations.orders.SqlOrderLookup``). Anyone else gets the same "not found"
+as for a number that does not exist, so a lookup never tells whether an order exists.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
-from sqlalchemy import select
-from sqlalchemy.exc import SQLAlchemyError
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from actions.tables import Order
-from core.errors import Unavailable
-from store.engine import create_engine
+from core.orders import OrderInfo
 
 ORDER_NO = re.compile(r"(?<![A-Za-z0-9])YQ\d{11}(?!\d)", re.IGNORECASE)
 
@@ -26,49 +22,7 @@ def find_order_no(text: str) -> str | None:
     return match.group(0).upper() if match else None
 
 
-@dataclass(frozen=True)
-class OrderInfo:
-    order_no: str
-    status: str
-    carrier: str = ""
-    tracking_no: str = ""
-    eta: str = ""
-
-
 class OrderLookup(Protocol):
-    async def find(self, order_no: str) -> OrderInfo | None: ...
-
-
-class SqlOrderLookup:
-    """Reads the ``orders`` table. The engine opens on first use, in the process that uses it."""
-
-    def __init__(self, database_url: str) -> None:
-        self._url = database_url
-        self._engine: AsyncEngine | None = None
-
-    def __getstate__(self) -> dict[str, Any]:
-        # rasa_sdk pickles the executor into its Sanic workers: never carry a live engine along.
-        return {**self.__dict__, "_engine": None}
-
-    async def find(self, order_no: str) -> OrderInfo | None:
-        if self._engine is None:
-            self._engine = create_engine(self._url)
-        try:
-            async with self._engine.connect() as conn:
-                row = (await conn.execute(select(Order).where(Order.order_no == order_no))).first()
-        except SQLAlchemyError as exc:
-            raise Unavailable("the order database is not reachable", code="orders_unavailable") from exc
-        if row is None:
-            return None
-        return OrderInfo(
-            order_no=row.order_no,
-            status=row.status,
-            carrier=row.carrier or "",
-            tracking_no=row.tracking_no or "",
-            eta=row.eta or "",
-        )
-
-    async def close(self) -> None:
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
+    async def find(self, order_no: str, customer_id: str | None) -> OrderInfo | None:
+        """The order if ``customer_id`` owns it; None for a missing order or another's."""
+        ...

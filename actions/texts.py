@@ -49,9 +49,11 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "en": "That doesn't look like an order number: it is YQ followed by 11 digits.",
     },
     "order_not_found": {
-        "zh": "没有找到订单 {order_no}，请核对后重新输入。",
-        "en": "I couldn't find order {order_no}. Please check the number and try again.",
+        "zh": "在您的账户下没有找到订单 {order_no}。请核对后重新输入，或点“转人工”请同事帮您查。",
+        "en": "I couldn't find order {order_no} for you. Please check the number and try again, "
+        'or choose "Talk to a person" and a colleague will help.',
     },
+    "offer_human": {"zh": "转人工", "en": "Talk to a person"},
     "order_status": {
         "zh": "订单 {order_no}：{status}。",
         "en": "Order {order_no}: {status}.",

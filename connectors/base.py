@@ -26,17 +26,51 @@ class EventSource(Protocol):
 
 
 ID_PATTERN = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_JSON_DEPTH = 16  # objects and arrays inside each other; no request of the API needs more
 
 
 def parse_json_object(body: bytes) -> dict[str, Any]:
-    """The request body as a JSON object, or a 4xx with a stable code."""
+    """The request body as a JSON object, or a 4xx with a stable code.
+
+    Besides invalid JSON (``invalid_json``), refused are nesting deeper than ``MAX_JSON_DEPTH``
+    (``json_too_deep``) and strings holding NUL or a lone surrogate (``invalid_characters``):
+    neither can be stored (PostgreSQL refuses NUL in text, UTF-8 has no lone surrogates).
+    """
     try:
         data = json.loads(body or b"null")
+    except RecursionError as exc:
+        raise ValidationFailed("the body is nested too deeply", code="json_too_deep") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise ValidationFailed("the body is not valid JSON", code="invalid_json") from exc
     if not isinstance(data, dict):
         raise ValidationFailed("the body must be a JSON object", code="invalid_json")
+    _check_values(data)
     return data
+
+
+def _check_values(data: object) -> None:
+    """Depth and characters of every string (keys too), without recursion."""
+    pending: list[tuple[object, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, str):
+            _check_string(value)
+        elif isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise ValidationFailed(
+                    f"the body is nested more than {MAX_JSON_DEPTH} levels deep", code="json_too_deep"
+                )
+            items = [*value.keys(), *value.values()] if isinstance(value, dict) else value
+            pending.extend((item, depth + 1) for item in items)
+
+
+def _check_string(value: str) -> None:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValidationFailed("text must not hold lone surrogates", code="invalid_characters") from exc
+    if "\x00" in value:
+        raise ValidationFailed("text must not hold NUL characters", code="invalid_characters")
 
 
 def require_id(value: object, field: str, pattern: re.Pattern[str] = ID_PATTERN) -> str:

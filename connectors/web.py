@@ -62,7 +62,7 @@ def result_json(result: HandleResult) -> dict[str, Any]:
 def _after(raw: str | None) -> int:
     if raw is None or raw == "":
         return 0
-    if not raw.isdigit() or len(raw) > 18:
+    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:  # "²".isdigit() is true
         raise ValidationFailed("after must be a message id", code="invalid_after")
     return int(raw)
 

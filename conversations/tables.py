@@ -87,10 +87,12 @@ class StateTransition(Base):
 
 
 class CsatRating(Base):
+    """One rating per conversation: a later rating replaces the earlier (``conversations.desk.csat``)."""
+
     __tablename__ = "csat_ratings"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True, unique=True)
     agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     rating: Mapped[int] = mapped_column(Integer)
     comment: Mapped[str] = mapped_column(Text, default="")
@@ -123,3 +125,27 @@ class IdentityMerge(Base):
     reason: Mapped[str] = mapped_column(String(128))
     actor: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Order(Base):
+    """The shop's orders (the demo loads a few) that the order-status form answers from.
+
+    The owner is a channel identity (``owner_channel``, ``owner_id``): a web visitor, an app or
+    WeCom user, or a ``phone``/``member`` identity; whichever customer holds that identity in
+    ``channel_identities`` (after links) may read the order. An order without one is nobody's.
+    """
+
+    __tablename__ = "orders"
+    __table_args__ = (Index("ix_orders_owner", "owner_channel", "owner_id"),)
+
+    order_no: Mapped[str] = mapped_column(String(32), primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(String(64), default="")
+    owner_channel: Mapped[str] = mapped_column(String(16), default="")
+    owner_id: Mapped[str] = mapped_column(String(128), default="")
+    status: Mapped[str] = mapped_column(String(32))
+    carrier: Mapped[str] = mapped_column(String(64), default="")
+    tracking_no: Mapped[str] = mapped_column(String(64), default="")
+    items: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    eta: Mapped[str] = mapped_column(String(32), default="")

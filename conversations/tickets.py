@@ -47,7 +47,7 @@ DEFAULT_WARN_BEFORE = timedelta(minutes=30)
 
 
 class MessageSink(Protocol):
-    """Stores a staff message in a conversation (kefu.outbound.Outbound); delivery follows the commit."""
+    """Stores a staff message in a conversation (``conversations.outbound``); delivery follows commit."""
 
     def add(
         self,

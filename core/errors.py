@@ -42,8 +42,14 @@ class Conflict(KefuError):
 
 
 class RateLimited(KefuError):
+    """Too many requests; ``retry_after`` (seconds) becomes the ``Retry-After`` header."""
+
     status = 429
     code = "rate_limited"
+
+    def __init__(self, message: str, *, code: str | None = None, retry_after: int | None = None) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
 
 
 class Unavailable(KefuError):

@@ -5,6 +5,7 @@ Key family ``kefu:session:*`` is written only here.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import secrets
@@ -20,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import Forbidden, Unauthenticated
 from handoff import keys
+from handoff.login_throttle import LoginThrottle
 from handoff.passwords import verify_password
 from handoff.tables import User
 
@@ -48,17 +50,27 @@ def _token_key(token: str) -> str:
 
 
 class Sessions:
-    def __init__(self, redis: aioredis.Redis, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        sessions: async_sessionmaker[AsyncSession],
+        throttle: LoginThrottle | None = None,
+    ) -> None:
         self._redis = redis
         self._sessions = sessions
+        self._throttle = throttle or LoginThrottle(redis)
 
-    async def login(self, username: str, password: str) -> tuple[str, Staff]:
+    async def login(self, username: str, password: str, ip: str = "") -> tuple[str, Staff]:
+        """A new session; ``RateLimited`` after too many failed tries for the account or ``ip``."""
+        await self._throttle.attempt(username, ip)
         async with self._sessions() as session:
             user = await session.scalar(select(User).where(User.username == username))
         # Verify even for unknown users so timing does not tell which usernames exist.
         stored = user.password_hash if user else "scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA==$AAAA"
-        if not verify_password(password, stored) or user is None:
+        # scrypt takes tens of milliseconds of CPU: in a thread, so customer sockets keep flowing.
+        if not await asyncio.to_thread(verify_password, password, stored) or user is None:
             raise Unauthenticated("wrong username or password", code="bad_credentials")
+        await self._throttle.succeeded(username, ip)
         staff = Staff(user.id, user.username, user.role)
         token = secrets.token_urlsafe(32)
         await self._redis.set(_token_key(token), json.dumps(asdict(staff)), ex=SESSION_TTL)

@@ -75,3 +75,8 @@ def group_events(group: str) -> str:
 def session_token(token_hash: str) -> str:
     """Written by handoff.auth: a staff session (outside the hash tag: no Lua touches it)."""
     return f"kefu:session:{token_hash}"
+
+
+def login_failures(scope: str, subject: str) -> str:
+    """Written by handoff.login_throttle: failed logins in the current window (scope account or ip)."""
+    return f"kefu:throttle:login:{scope}:{subject}"

@@ -17,8 +17,8 @@ import sys
 from rasa_sdk import endpoint
 
 from actions.live_knowledge import LazyLiveIndex
-from actions.orders import SqlOrderLookup
 from actions.registry import build_executor
+from conversations.orders import SqlOrderLookup
 from core.settings import Settings, SettingsError
 from tickets.lookup import SqlTicketLookup
 

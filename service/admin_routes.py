@@ -48,6 +48,6 @@ def create_blueprint(staff_sessions: Sessions, redis: aioredis.Redis) -> Bluepri
 def parse_limit(raw: Any) -> int:
     if raw is None:
         return DEFAULT_LIMIT
-    if not isinstance(raw, str) or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    if not isinstance(raw, str) or not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationFailed(f"limit must be 1-{MAX_LIMIT}", code="invalid_limit")
     return int(raw)

@@ -21,6 +21,7 @@ from service import (
     auth_routes,
     customer_routes,
     errors,
+    headers,
     health,
     hours_routes,
     identity_routes,
@@ -46,6 +47,7 @@ def create_app(
     app.config.FALLBACK_ERROR_FORMAT = "json"
     app.ctx.deps = deps
     errors.install(app)
+    headers.install(app)
     app.blueprint(health.create_blueprint(deps.health_checks()))
     app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
     app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))

@@ -19,7 +19,8 @@ def create_blueprint(sessions: Sessions) -> Blueprint:
         username, password = body.get("username"), body.get("password")
         if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
             raise ValidationFailed("username and password are required strings", code="invalid_credentials")
-        token, staff = await sessions.login(username[:64], password[:256])
+        ip = request.remote_addr or request.ip
+        token, staff = await sessions.login(username[:64], password[:256], ip)
         return json({"token": token, "role": staff.role, "username": staff.username})
 
     @bp.post("/logout")

@@ -1,4 +1,4 @@
-"""The `kefu` command line. Wiring only: each command lives in kefu.commands."""
+"""The `kefu` command line. Wiring only: each command lives in service.commands."""
 
 from __future__ import annotations
 

@@ -11,7 +11,7 @@ from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
 
-from core.errors import KefuError
+from core.errors import KefuError, RateLimited
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +22,10 @@ def error_body(code: str, message: str) -> dict[str, dict[str, str]]:
 
 async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
     if isinstance(exc, KefuError):
-        return json(error_body(exc.code, exc.message), status=exc.status)
+        headers = {}
+        if isinstance(exc, RateLimited) and exc.retry_after is not None:
+            headers["Retry-After"] = str(exc.retry_after)
+        return json(error_body(exc.code, exc.message), status=exc.status, headers=headers)
     if isinstance(exc, LockError):
         return json(error_body("conversation_busy", "this conversation is busy, retry shortly"), status=409)
     if isinstance(exc, RedisConnectionError):

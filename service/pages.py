@@ -8,11 +8,12 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, file
 
 from core.settings import ROOT
+from service.headers import PAGE_CSP
 
 WEB_DIR = ROOT / "web"
 
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:",
+    "Content-Security-Policy": PAGE_CSP,
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }

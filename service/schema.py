@@ -7,14 +7,13 @@ from __future__ import annotations
 
 from sqlalchemy import MetaData
 
-import actions.tables
 import conversations.tables
 import handoff.tables
 import knowledge.tables
 import tickets.tables
 from store.base import Base
 
-TABLE_MODULES = (actions.tables, conversations.tables, handoff.tables, knowledge.tables, tickets.tables)
+TABLE_MODULES = (conversations.tables, handoff.tables, knowledge.tables, tickets.tables)
 metadata: MetaData = Base.metadata
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -1,6 +1,6 @@
 """The one SQLAlchemy declarative base. Each domain declares its own tables on it
-(``conversations/tables.py``, ``handoff/tables.py``, ``tickets/tables.py``, ``knowledge/tables.py``,
-``actions/tables.py``); ``store.schema`` imports them all for Alembic."""
+(``conversations/tables.py``, ``handoff/tables.py``, ``tickets/tables.py``, ``knowledge/tables.py``);
+``service.schema`` imports them all for Alembic."""
 
 from __future__ import annotations
 

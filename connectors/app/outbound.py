@@ -1,4 +1,4 @@
-"""The app channel's side of ``kefu.outbound.ChannelSender``: an ``OutboundMessage`` to a queued job."""
+"""The app channel's side of ``conversations.outbound.ChannelSender``: a message to a queued job."""
 
 from __future__ import annotations
 

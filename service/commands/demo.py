@@ -13,7 +13,7 @@ import yaml
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from actions.tables import Order
+from conversations.tables import Order
 from core.settings import ROOT, Settings
 from handoff.staff import add_user
 from handoff.tables import User
@@ -70,9 +70,12 @@ def _when(raw: object) -> datetime | None:
 async def _load_orders(session: AsyncSession, path: Path) -> int:
     rows = yaml.safe_load(path.read_text(encoding="utf-8")) or []
     for row in rows:
+        owner = row.get("owner") or {}
         order = Order(
             order_no=str(row["order_no"]),
             customer_ref=str(row.get("customer", "")),
+            owner_channel=str(owner.get("channel", "")),
+            owner_id=str(owner.get("id", "")),
             status=str(row["status"]),
             carrier=str(row.get("carrier", "")),
             tracking_no=str(row.get("tracking_no", "")),

@@ -1,4 +1,8 @@
-"""Real rasa_sdk trackers and dispatchers for the action tests, and an order table in SQLite."""
+"""Real rasa_sdk trackers and dispatchers for the action tests, and an order table in SQLite.
+
+Both demo orders belong to customer ``OWNER`` (through a member identity); the trackers speak
+for ``OWNER`` unless a test gives another ``customer_id``.
+"""
 
 from __future__ import annotations
 
@@ -11,15 +15,18 @@ import yaml
 from rasa_sdk import Tracker
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from actions.orders import SqlOrderLookup
-from actions.tables import Order
+from conversations.orders import SqlOrderLookup
+from conversations.tables import ChannelIdentity, Customer, Order
 from core.settings import ROOT
 from core.types import Lang
 from knowledge.types import SearchResult
-from service.schema import metadata
+from store.base import Base
 from store.engine import create_engine, session_factory
 
 MakeTracker = Callable[..., Tracker]
+
+OWNER = "cust-owner"
+STRANGER = "cust-stranger"
 
 
 class FakeSearcher:
@@ -45,13 +52,19 @@ def domain() -> dict[str, Any]:
 
 
 def user_message(
-    text: str, lang: str | None = None, entities: list[dict[str, Any]] | None = None
+    text: str,
+    lang: str | None = None,
+    entities: list[dict[str, Any]] | None = None,
+    customer_id: str | None = None,
 ) -> dict[str, Any]:
+    metadata = {"lang": lang} if lang else {}
+    if customer_id:
+        metadata["customer_id"] = customer_id
     return {
         "text": text,
         "intent": {"name": "faq", "confidence": 0.9},
         "entities": entities or [],
-        "metadata": {"lang": lang} if lang else {},
+        "metadata": metadata,
     }
 
 
@@ -66,8 +79,9 @@ def make_tracker() -> MakeTracker:
         slots: dict[str, Any] | None = None,
         slot_events: dict[str, Any] | None = None,
         active_loop: str | None = None,
+        customer_id: str | None = OWNER,
     ) -> Tracker:
-        message = user_message(text, lang)
+        message = user_message(text, lang, customer_id=customer_id)
         events: list[dict[str, Any]] = [
             {"event": "action", "name": "action_listen"},
             {"event": "user", "text": text, "parse_data": message, "metadata": message["metadata"]},
@@ -89,8 +103,16 @@ def make_tracker() -> MakeTracker:
 
 async def add_orders(engine: AsyncEngine, *orders: Order) -> None:
     async with engine.begin() as conn:
-        await conn.run_sync(metadata.create_all)
+        await conn.run_sync(Base.metadata.create_all)
     async with session_factory(engine).begin() as session:
+        session.add_all([Customer(id=OWNER), Customer(id=STRANGER)])
+        await session.flush()
+        session.add_all(
+            [
+                ChannelIdentity(customer_id=OWNER, channel="member", channel_user_id="m-owner"),
+                ChannelIdentity(customer_id=STRANGER, channel="web", channel_user_id="v-stranger"),
+            ]
+        )
         session.add_all(orders)
 
 
@@ -108,8 +130,10 @@ async def order_db(tmp_path: Path) -> AsyncIterator[str]:
                 carrier="SF Express",
                 tracking_no="SF1234567890",
                 eta="2026-11-05",
+                owner_channel="member",
+                owner_id="m-owner",
             ),
-            Order(order_no="YQ20261101002", status="paid"),
+            Order(order_no="YQ20261101002", status="paid", owner_channel="member", owner_id="m-owner"),
         )
     finally:
         await engine.dispose()

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.order_status import ActionAskOrderNo, ActionOrderStatus, ValidateOrderStatusForm
-from actions.orders import OrderInfo, SqlOrderLookup
-from tests.actions.conftest import MakeTracker
+from actions.texts import TEXTS
+from conversations.orders import SqlOrderLookup
+from core.orders import OrderInfo
+from core.types import Lang
+from tests.actions.conftest import STRANGER, MakeTracker
 
 RESET = [
     {"event": "slot", "timestamp": None, "name": "order_no", "value": None},
@@ -42,7 +46,47 @@ async def test_first_unknown_number_asks_again(
     tracker = make_tracker("YQ20269999999", slot_events={"order_no": "YQ20269999999"})
     slots, messages = await validate(orders, tracker, domain)
     assert slots == {"order_no": None, "order_attempts": 1.0}
-    assert [m["text"] for m in messages] == ["没有找到订单 YQ20269999999，请核对后重新输入。"]
+    assert [m["text"] for m in messages] == [
+        "在您的账户下没有找到订单 YQ20269999999。请核对后重新输入，或点“转人工”请同事帮您查。"
+    ]
+    assert messages[0]["buttons"] == [{"title": "转人工", "payload": "转人工"}]
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+async def test_a_stranger_gets_not_found_for_you_and_a_person_never_the_details(
+    orders: SqlOrderLookup, make_tracker: MakeTracker, domain: dict[str, Any], lang: Lang
+) -> None:
+    tracker = make_tracker(
+        "YQ20261101001", lang=lang, slot_events={"order_no": "YQ20261101001"}, customer_id=STRANGER
+    )
+    slots, messages = await validate(orders, tracker, domain)
+    assert slots == {"order_no": None, "order_attempts": 1.0}
+    [message] = messages
+    assert message["text"] == TEXTS["order_not_found"][lang].format(order_no="YQ20261101001")
+    human = TEXTS["offer_human"][lang]
+    assert message["buttons"] == [{"title": human, "payload": human}]
+    for detail in ("SF Express", "SF1234567890", "2026-11-05"):
+        assert detail not in str(messages)
+
+
+async def test_a_message_without_a_customer_finds_no_order(
+    orders: SqlOrderLookup, make_tracker: MakeTracker, domain: dict[str, Any]
+) -> None:
+    tracker = make_tracker("YQ20261101001", slot_events={"order_no": "YQ20261101001"}, customer_id=None)
+    slots, _ = await validate(orders, tracker, domain)
+    assert slots == {"order_no": None, "order_attempts": 1.0}
+
+
+async def test_a_slot_filled_for_someone_else_is_not_shown_to_a_stranger(
+    orders: SqlOrderLookup, make_tracker: MakeTracker, domain: dict[str, Any]
+) -> None:
+    dispatcher = CollectingDispatcher()
+    tracker = make_tracker("YQ20261101001", slots={"order_no": "YQ20261101001"}, customer_id=STRANGER)
+    events = await ActionOrderStatus(orders).run(dispatcher, tracker, domain)
+    [message] = dispatcher.messages
+    assert "SF1234567890" not in message["text"]
+    assert message["custom"] == {"kefu": {"handoff": {"reason": "form_failed", "candidates": []}}}
+    assert events == RESET
 
 
 async def test_text_without_a_number_says_what_a_number_looks_like(
@@ -109,7 +153,7 @@ async def test_no_valid_order_hands_off_with_form_failed(
 
 async def test_unknown_status_is_shown_as_stored(make_tracker: MakeTracker, domain: dict[str, Any]) -> None:
     class OneOrder:
-        async def find(self, order_no: str) -> OrderInfo | None:
+        async def find(self, order_no: str, customer_id: str | None) -> OrderInfo | None:
             return OrderInfo(order_no, "customs_hold", eta="soon")
 
     dispatcher = CollectingDispatcher()

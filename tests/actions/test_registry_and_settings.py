@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from actions.orders import SqlOrderLookup
 from actions.registry import build_executor
+from conversations.orders import SqlOrderLookup
 from core.errors import Unavailable
 from core.settings import Settings, SettingsError
 from core.types import Lang
@@ -31,7 +31,7 @@ def test_every_action_of_the_domain_is_registered(domain: dict[str, Any]) -> Non
 
 
 async def test_the_executor_survives_pickling_into_a_worker(orders: SqlOrderLookup) -> None:
-    await orders.find("YQ20261101001")  # an open engine must not travel with the executor
+    await orders.find("YQ20261101001", "cust-owner")  # an open engine must not travel with the executor
     tickets = SqlTicketLookup(orders._url)
     with contextlib.suppress(Unavailable):  # the order database has no tickets: opened all the same
         await tickets.latest_open("c1")

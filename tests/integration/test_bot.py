@@ -16,12 +16,12 @@ from typing import Any
 
 import pytest
 
-from actions.tables import Order
 from actions.texts import TEXTS
+from conversations.tables import ChannelIdentity, Customer, Order
 from knowledge.importer import parse_records
 from knowledge.index import IndexConfig, build_index
 from knowledge.live import next_version_dir, write_current
-from service.schema import metadata
+from store.base import Base
 from store.engine import create_engine, session_factory
 from tests.support.rasa import action_server, actions_env, rasa_env, rasa_server, send, trained_model
 
@@ -101,16 +101,22 @@ ORDERS = [
         carrier="顺丰速运",
         tracking_no="SF1402958831",
         eta="2026-11-05",
+        owner_channel="member",
+        owner_id="m-owner",
     ),
 ]
+OWNER = "cust-owner"
 
 
 async def _create_orders(url: str) -> None:
     engine = create_engine(url)
     try:
         async with engine.begin() as conn:
-            await conn.run_sync(metadata.create_all)
+            await conn.run_sync(Base.metadata.create_all)
         async with session_factory(engine).begin() as session:
+            session.add(Customer(id=OWNER))
+            await session.flush()
+            session.add(ChannelIdentity(customer_id=OWNER, channel="member", channel_user_id="m-owner"))
             session.add_all(ORDERS)
     finally:
         await engine.dispose()
@@ -139,11 +145,13 @@ def rasa_url(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterat
 class Chat:
     """One conversation with the bot, in one language."""
 
-    def __init__(self, rasa_url: str, lang: str) -> None:
+    def __init__(self, rasa_url: str, lang: str, customer_id: str = OWNER) -> None:
         self.url, self.lang, self.sender = rasa_url, lang, f"test-{uuid.uuid4().hex}"
+        self.customer_id = customer_id
 
     def say(self, text: str) -> list[dict[str, Any]]:
-        return send(self.url, self.sender, text, {"lang": self.lang, "channel": "web"})
+        metadata = {"lang": self.lang, "channel": "web", "customer_id": self.customer_id}
+        return send(self.url, self.sender, text, metadata)
 
 
 def texts(replies: list[dict[str, Any]]) -> list[str]:
@@ -186,6 +194,14 @@ def test_order_status_form_answers_from_the_order_table(rasa_url: str) -> None:
 def test_order_number_in_the_first_message_needs_no_question(rasa_url: str) -> None:
     [line] = texts(Chat(rasa_url, "en").say("where is my order YQ20261101001"))
     assert line.startswith("Order YQ20261101001: shipped.")
+
+
+def test_a_stranger_cannot_read_anothers_order(rasa_url: str) -> None:
+    chat = Chat(rasa_url, "en", customer_id="cust-stranger")
+    replies = chat.say("where is my order YQ20261101001")
+    assert texts(replies)[0] == TEXTS["order_not_found"]["en"].format(order_no="YQ20261101001")
+    assert "SF1402958831" not in str(replies)
+    assert handoff(replies) is None
 
 
 def test_two_invalid_order_numbers_hand_off(rasa_url: str) -> None:
