@@ -216,3 +216,7 @@ async def merges_into(session: AsyncSession, customer_id: str) -> Sequence[Ident
         select(IdentityMerge).where(IdentityMerge.kept_customer_id == customer_id).order_by(IdentityMerge.id)
     )
     return result.all()
+
+
+async def customer(session: AsyncSession, customer_id: str) -> Customer | None:
+    return await session.get(Customer, customer_id)

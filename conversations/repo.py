@@ -155,3 +155,9 @@ async def messages_after(
         query = query.where(Message.sender != "note")
     result = await session.scalars(query.order_by(Message.id).limit(limit))
     return result.all()
+
+
+async def customer_of(session: AsyncSession, conversation_id: str) -> str | None:
+    """The id of the customer a conversation belongs to (None: no such conversation)."""
+    conv = await session.get(Conversation, conversation_id)
+    return conv.customer_id if conv is not None else None

@@ -83,6 +83,17 @@ async def load_pairs(session: AsyncSession, limit: int = PAST_REPLIES_LIMIT) -> 
     return pairs[-limit:]
 
 
+async def last_customer_text(session: AsyncSession, conversation_id: str) -> str:
+    """What the customer said last in the conversation ("" when nothing)."""
+    text = await session.scalar(
+        select(Message.text)
+        .where(Message.conversation_id == conversation_id, Message.sender == "customer")
+        .order_by(Message.id.desc())
+        .limit(1)
+    )
+    return text or ""
+
+
 class Suggester:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], knowledge_dir: Path, encoder_name: str = "use"
@@ -98,18 +109,9 @@ class Suggester:
             self._live = LiveIndex(self._knowledge_dir, IndexConfig())
         return self._live
 
-    async def last_customer_text(self, session: AsyncSession, conversation_id: str) -> str:
-        text = await session.scalar(
-            select(Message.text)
-            .where(Message.conversation_id == conversation_id, Message.sender == "customer")
-            .order_by(Message.id.desc())
-            .limit(1)
-        )
-        return text or ""
-
     async def for_conversation(self, conversation_id: str) -> list[dict[str, Any]]:
         async with self._sessions() as session:
-            text = await self.last_customer_text(session, conversation_id)
+            text = await last_customer_text(session, conversation_id)
             past = await self._past_replies(session)
         if not text:
             return []

@@ -4,10 +4,11 @@ questions, ``knowledge.learning``) and make it current."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from core.errors import ValidationFailed
@@ -54,3 +55,11 @@ async def publish(
         )
     write_current(root, version)
     return Published(version, len(entries), str(out_dir), learned_count)
+
+
+async def recent_versions(session: AsyncSession, limit: int) -> Sequence[KnowledgeVersion]:
+    """The newest published versions first."""
+    rows = await session.scalars(
+        select(KnowledgeVersion).order_by(KnowledgeVersion.version.desc()).limit(limit)
+    )
+    return rows.all()

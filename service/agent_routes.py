@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 from typing import Any
 
 from sanic import Blueprint, Request, Websocket
 from sanic.response import HTTPResponse
 from sanic.response import json as json_response
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import parse_json_object, require_text
-from conversations import repo
 from conversations.desk import Desk
 from conversations.realtime import message_json
 from conversations.suggest import Suggester
-from conversations.tables import Conversation, Customer, StateTransition, SuggestionUse
-from core.errors import NotFound, Unauthenticated, ValidationFailed
+from conversations.tables import Conversation
+from core.errors import Unauthenticated, ValidationFailed
+from handoff import canned as canned_replies
 from handoff.auth import Sessions, Staff, require_role
 from handoff.events import to_json
 from handoff.model import AgentStatus
-from handoff.tables import CannedReply
-from knowledge import learning
 
 AGENT_ROLES = ("agent",)
 
@@ -61,36 +57,20 @@ def create_blueprint(
     @bp.get("/conversations")
     @guard
     async def mine(request: Request) -> HTTPResponse:
-        staff = _staff(request)
-        async with db() as session:
-            rows = (
-                await session.scalars(
-                    select(Conversation)
-                    .where(Conversation.assigned_agent_id == staff.user_id, Conversation.state == "agent")
-                    .order_by(Conversation.updated_at)
-                )
-            ).all()
+        rows = await desk.workspace.mine(_staff(request))
         return json_response({"conversations": [_summary(c) for c in rows]})
 
     @bp.get("/conversations/<conversation_id:str>")
     @guard
     async def transcript(request: Request, conversation_id: str) -> HTTPResponse:
-        async with db() as session:
-            conv = await desk.agents.owned(session, _staff(request), conversation_id)
-            customer = await session.get(Customer, conv.customer_id)
-            messages = await repo.messages_after(session, conv.id, 0, include_notes=True, limit=1000)
-            handoff = await session.scalar(
-                select(StateTransition)
-                .where(StateTransition.conversation_id == conv.id, StateTransition.to_state == "queued")
-                .order_by(StateTransition.id.desc())
-                .limit(1)
-            )
+        view = await desk.workspace.view(_staff(request), conversation_id)
+        conv = view.conversation
         return json_response(
             {
                 **_summary(conv),
-                "customer": {"id": conv.customer_id, "tier": customer.tier if customer else "normal"},
-                "handoff_reason": handoff.reason if handoff else None,
-                "messages": [message_json(m) for m in messages],
+                "customer": {"id": conv.customer_id, "tier": view.tier},
+                "handoff_reason": view.handoff_reason,
+                "messages": [message_json(m) for m in view.messages],
             }
         )
 
@@ -132,8 +112,7 @@ def create_blueprint(
     @bp.get("/conversations/<conversation_id:str>/suggestions")
     @guard
     async def suggestions(request: Request, conversation_id: str) -> HTTPResponse:
-        async with db() as session:
-            conv = await desk.agents.owned(session, _staff(request), conversation_id)
+        conv = await desk.workspace.held(_staff(request), conversation_id)
         found = await suggester.for_conversation(conv.id)
         return json_response({"suggestions": found})
 
@@ -147,33 +126,15 @@ def create_blueprint(
             raise ValidationFailed(
                 'source must be "faq" or "reply" and key a string', code="invalid_suggestion"
             )
-        staff = _staff(request)
-        message = await desk.agents.reply(staff, conversation_id, text)
-        edited = bool(body.get("edited"))
-        async with db.begin() as session:
-            last = await suggester.last_customer_text(session, conversation_id)
-            use = SuggestionUse(
-                conversation_id=conversation_id,
-                agent_id=staff.user_id,
-                source=source,
-                key=key,
-                edited=edited,
-                customer_text=last,
-            )
-            session.add(use)
-            await session.flush()
-            if source == "faq" and not edited and last:  # the customer's wording meant this entry
-                with contextlib.suppress(NotFound):  # the entry was deleted since it was suggested
-                    await learning.learn(
-                        session, key, last, source="suggestion", source_id=use.id, actor=staff.username
-                    )
+        message = await desk.agents.send_suggestion(
+            _staff(request), conversation_id, text, source=source, key=key, edited=bool(body.get("edited"))
+        )
         return json_response({"message": message_json(message)})
 
     @bp.get("/canned")
     @guard
     async def canned(request: Request) -> HTTPResponse:
-        async with db() as session:
-            rows = (await session.scalars(select(CannedReply).order_by(CannedReply.shortcut))).all()
+        rows = await canned_replies.all_replies(db)
         return json_response(
             {"canned": [{"shortcut": r.shortcut, "lang": r.lang, "text": r.text} for r in rows]}
         )

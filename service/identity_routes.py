@@ -16,8 +16,8 @@ from sanic.response import HTTPResponse, json
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import ID_PATTERN, parse_json_object
-from conversations import identities
-from conversations.tables import ChannelIdentity, Conversation, Customer, IdentityMerge
+from conversations import identities, repo
+from conversations.tables import ChannelIdentity, Conversation, IdentityMerge
 from core.errors import NotFound, ValidationFailed
 from handoff.auth import Sessions, require_role
 
@@ -107,8 +107,7 @@ def attach_claims(body: dict[str, Any]) -> list[tuple[str, str]]:
 async def lookup(session: AsyncSession, args: Any) -> str | None:
     conversation_id = args.get("conversation_id")
     if conversation_id:
-        conv = await session.get(Conversation, require_customer_id(conversation_id))
-        return conv.customer_id if conv is not None else None
+        return await repo.customer_of(session, require_customer_id(conversation_id))
     phone, member_id = args.get("phone"), args.get("member_id")
     if not phone and not member_id:
         raise ValidationFailed("give conversation_id, phone or member_id", code="missing_query")
@@ -117,7 +116,7 @@ async def lookup(session: AsyncSession, args: Any) -> str | None:
 
 async def customer_json(session: AsyncSession, customer_id: str) -> dict[str, Any]:
     live = await identities.resolve(session, customer_id)
-    customer = await session.get(Customer, live)
+    customer = await identities.customer(session, live)
     if customer is None:
         raise NotFound(f"no customer {customer_id!r}", code="customer_not_found")
     return {

@@ -23,7 +23,6 @@ from typing import Any
 import redis.asyncio as aioredis
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import parse_json_object
@@ -33,8 +32,8 @@ from handoff.auth import Sessions, Staff, require_role
 from knowledge import keys as knowledge_keys
 from knowledge import learning
 from knowledge.config import IndexConfig
-from knowledge.publish import publish
-from knowledge.tables import KnowledgeVersion, LearnedQuestion, UnansweredQuestion
+from knowledge.publish import publish, recent_versions
+from knowledge.tables import LearnedQuestion, UnansweredQuestion
 from service.admin_routes import parse_limit
 
 log = logging.getLogger(__name__)
@@ -139,11 +138,7 @@ def create_blueprint(
     async def versions(request: Request) -> HTTPResponse:
         limit = parse_limit(request.args.get("limit"))
         async with sessions() as session:
-            rows = (
-                await session.scalars(
-                    select(KnowledgeVersion).order_by(KnowledgeVersion.version.desc()).limit(limit)
-                )
-            ).all()
+            rows = await recent_versions(session, limit)
         publishing = bool(await redis.exists(knowledge_keys.publish_lock()))
         return json(
             {

@@ -3,7 +3,8 @@
 - ``routing``: into a group's queue, or a ticket / bot-only after hours (the switchboard's side);
 - ``assignments``: the Redis engine's decisions mirrored into SQL, presence that drains backlogs;
 - ``agent_actions``: reply, note, transfer, close from the console;
-- ``csat``: the rating a closed conversation asks for.
+- ``csat``: the rating a closed conversation asks for;
+- ``workspace``: what an agent reads (their conversations, one conversation's whole view).
 
 The handoff engine (``handoff/``) owns the queue, presence and atomic assignment in Redis; the
 desk is the one layer that changes handoff state in SQL and in the engine together.
@@ -19,6 +20,7 @@ from conversations.desk.agent_actions import AgentActions
 from conversations.desk.assignments import Assignments
 from conversations.desk.csat import Csat
 from conversations.desk.routing import HandoffRouting
+from conversations.desk.workspace import Workspace
 from conversations.outbound import Outbound
 from handoff.assigner import Assigner
 from handoff.events import HandoffEvents
@@ -32,6 +34,7 @@ class Desk:
     assignments: Assignments
     agents: AgentActions
     csat: Csat
+    workspace: Workspace
     queue: HandoffQueue
     presence: Presence
 
@@ -45,14 +48,16 @@ def build_desk(
     outbound: Outbound,
 ) -> Desk:
     assignments = Assignments(sessions, presence, assigner, outbound)
+    agents = AgentActions(sessions, queue, assigner, assignments, events, outbound)
     return Desk(
         routing=HandoffRouting(sessions, queue, assignments, events),
         assignments=assignments,
-        agents=AgentActions(sessions, queue, assigner, assignments, events, outbound),
+        agents=agents,
         csat=Csat(sessions),
+        workspace=Workspace(sessions, agents),
         queue=queue,
         presence=presence,
     )
 
 
-__all__ = ["AgentActions", "Assignments", "Csat", "Desk", "HandoffRouting", "build_desk"]
+__all__ = ["AgentActions", "Assignments", "Csat", "Desk", "HandoffRouting", "Workspace", "build_desk"]

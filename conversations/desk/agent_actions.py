@@ -6,6 +6,7 @@ and the engine's seats follow through ``Assignments``.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -15,7 +16,8 @@ from conversations import repo
 from conversations.channel_sessions import held
 from conversations.desk.assignments import Assignments
 from conversations.outbound import Outbound
-from conversations.tables import Conversation, Message
+from conversations.suggest import last_customer_text
+from conversations.tables import Conversation, Message, SuggestionUse
 from conversations.texts import text_for
 from core.errors import Conflict, NotFound, Unavailable
 from core.lang import lang_of
@@ -25,6 +27,7 @@ from handoff.auth import Staff
 from handoff.events import HandoffEvents, Subscription
 from handoff.queue import HandoffQueue
 from handoff.tables import User
+from knowledge import learning
 
 
 @dataclass
@@ -63,6 +66,31 @@ class AgentActions:
                 f"the reply is saved but the {conv.channel} channel did not accept it; try again",
                 code="delivery_failed",
             )
+        return message
+
+    async def send_suggestion(
+        self, staff: Staff, conversation_id: str, text: str, *, source: str, key: str, edited: bool
+    ) -> Message:
+        """Reply with a suggested answer and record its use; an FAQ answer sent unedited teaches
+        the knowledge base the customer's wording for that entry (``knowledge.learning``)."""
+        message = await self.reply(staff, conversation_id, text)
+        async with self.sessions.begin() as session:
+            last = await last_customer_text(session, conversation_id)
+            use = SuggestionUse(
+                conversation_id=conversation_id,
+                agent_id=staff.user_id,
+                source=source,
+                key=key,
+                edited=edited,
+                customer_text=last,
+            )
+            session.add(use)
+            await session.flush()
+            if source == "faq" and not edited and last:  # the customer's wording meant this entry
+                with contextlib.suppress(NotFound):  # the entry was deleted since it was suggested
+                    await learning.learn(
+                        session, key, last, source="suggestion", source_id=use.id, actor=staff.username
+                    )
         return message
 
     async def note(self, staff: Staff, conversation_id: str, text: str) -> Message:
