@@ -1,6 +1,7 @@
 """Handoff assignment and event fan-out on a real Redis, against naive baselines, in one run.
 
-Starts a private redis-server (AOF on, fsync always: our server config) and measures:
+Starts a private redis-server (AOF on, ``--fsync everysec`` as ``make run`` runs it; Redis holds
+live state that the reconciler rebuilds from SQL) and measures:
 - assignment decision latency (p50/p99) with 5,000 queued conversations and 500 agents, for
   Kefu's path (pure ranking + one atomic Lua claim) and for a naive baseline (WATCH/MULTI
   read-then-write with retries), first with one assigner, then with 8 assigners on two clients
@@ -235,14 +236,23 @@ async def fanout_polling(url: str, rounds: int, interval: float) -> list[float]:
         await sub.aclose()
 
 
-async def run(conversations: int, agents: int, solo: int, rounds: int) -> dict[str, Any]:
-    with tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp, redis_server(Path(tmp) / "redis") as url:
+async def run(conversations: int, agents: int, solo: int, rounds: int, fsync: str) -> dict[str, Any]:
+    with (
+        tempfile.TemporaryDirectory(prefix="kefu-bench-") as tmp,
+        redis_server(Path(tmp) / "redis", fsync=fsync) as url,
+    ):
         kefu = await assignment_run(url, kefu_assign, conversations, agents, solo)
         naive = await assignment_run(url, naive_assign, conversations, agents, solo)
         pubsub = await fanout_pubsub(url, rounds)
         polling = await fanout_polling(url, rounds // 4, 0.01)
     return {
-        "setup": {"conversations": conversations, "agents": agents, "groups": len(GROUPS), "solo": solo},
+        "setup": {
+            "conversations": conversations,
+            "agents": agents,
+            "groups": len(GROUPS),
+            "solo": solo,
+            "appendfsync": fsync,
+        },
         "assignment": {"kefu_atomic_lua": kefu, "naive_watch_multi": naive},
         "fanout": {
             "pubsub_p50_ms": percentile(pubsub, 0.5),
@@ -284,9 +294,12 @@ def main() -> None:
     parser.add_argument("--agents", type=int, default=500)
     parser.add_argument("--solo", type=int, default=300, help="decisions with one assigner (then 3x by 8)")
     parser.add_argument("--rounds", type=int, default=1000, help="fan-out events")
+    parser.add_argument(
+        "--fsync", choices=("everysec", "always"), default="everysec", help="Redis appendfsync"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
-    result = asyncio.run(run(args.conversations, args.agents, args.solo, args.rounds))
+    result = asyncio.run(run(args.conversations, args.agents, args.solo, args.rounds, args.fsync))
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(table(result))
     print(f"total {result['seconds']} s")
