@@ -127,6 +127,35 @@ class Assigner:
         await self._publish(Released(conversation_id, agent_id, self._clock()))
         return await self.on_agent_available(agent_id)
 
+    async def release_seat(self, agent_id: str, conversation_id: str) -> bool:
+        """Free the agent's seat and forget the conversation's record, without draining (a claim
+        for a conversation that is no longer waiting). True when a seat was freed."""
+        removed, _group = await self._scripts.release(
+            keys=[keys.conversation(conversation_id), keys.load(agent_id)], args=[conversation_id, agent_id]
+        )
+        if int(removed):
+            await self._publish(Released(conversation_id, agent_id, self._clock()))
+        return bool(int(removed))
+
+    async def unclaim(self, assignment: Assignment) -> bool:
+        """Undo a claim (its SQL mirror failed): the seat is freed and the conversation goes back
+        to its queue with its original place. Idempotent; False when it is no longer so assigned."""
+        done = await self._scripts.unclaim(
+            keys=[
+                keys.conversation(assignment.conversation_id),
+                keys.load(assignment.agent_id),
+                keys.groups(),
+            ],
+            args=[assignment.conversation_id, assignment.agent_id, keys.PREFIX],
+        )
+        if int(done):
+            now = self._clock()
+            await self._publish(
+                Released(assignment.conversation_id, assignment.agent_id, now),
+                QueueChanged(assignment.group, assignment.conversation_id, "enqueued", now),
+            )
+        return bool(int(done))
+
     async def transfer(
         self, conversation_id: str, *, to_agent: str | None = None, to_group: str | None = None
     ) -> TransferResult:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations import repo
 from conversations.channel_sessions import ChannelSessions, SessionHooks
 from conversations.outbound import Outbound
-from conversations.tables import Conversation
+from conversations.tables import Conversation, Message
 from conversations.texts import text_for
 from core.errors import NotFound
 from core.lang import lang_of
@@ -43,12 +43,36 @@ class Assignments:
         self.channel_sessions.register(channel, sessions)
 
     async def apply(self, assignments: Sequence[Assignment]) -> None:
-        for assignment in assignments:
-            async with self.sessions.begin() as session:
-                conv = await session.get(Conversation, assignment.conversation_id)
-                agent = await session.get(User, int(assignment.agent_id))
-                if conv is None or agent is None:
-                    continue
+        """Mirror the engine's claims into SQL, each in its own transaction, then tell the customer.
+
+        Idempotent: a claim already mirrored is skipped. A claim for a conversation that SQL does
+        not have waiting (closed meanwhile, gone) frees the seat. If a mirror fails, that claim
+        and those not yet mirrored are undone in Redis (seat freed, conversation back in its
+        place in the queue) before the error propagates, so no agent keeps a seat SQL never gave.
+        """
+        for done, assignment in enumerate(assignments):
+            try:
+                mirrored = await self._mirror(assignment)
+            except Exception:
+                for pending in assignments[done:]:
+                    await self.assigner.unclaim(pending)
+                raise
+            if mirrored is not None:
+                conv, notice, username = mirrored
+                await self.outbound.deliver(conv, notice)
+                await self.channel_sessions.took_over(conv, username)
+
+    async def _mirror(self, assignment: Assignment) -> tuple[Conversation, Message, str] | None:
+        async with self.sessions.begin() as session:
+            conv = await session.get(Conversation, assignment.conversation_id)
+            agent = await session.get(User, int(assignment.agent_id))
+            waiting = conv is not None and conv.state in (ConversationState.QUEUED, ConversationState.AGENT)
+            if conv is None or agent is None or not waiting:
+                stale = True
+            elif conv.state == ConversationState.AGENT and conv.assigned_agent_id == agent.id:
+                return None  # already mirrored
+            else:
+                stale = False
                 reason = "sticky" if assignment.sticky else "assigned"
                 await repo.transition(
                     session, conv, ConversationState.AGENT, reason=reason, actor=f"agent:{agent.username}"
@@ -57,8 +81,10 @@ class Assignments:
                 notice = self.outbound.add(
                     session, conv, "system", text_for("agent_joined", lang_of(conv.lang), name=agent.username)
                 )
-            await self.outbound.deliver(conv, notice)
-            await self.channel_sessions.took_over(conv, agent.username)
+        if stale or conv is None or agent is None:
+            await self.assigner.release_seat(assignment.agent_id, assignment.conversation_id)
+            return None
+        return conv, notice, agent.username
 
     async def drain(self, group: str) -> None:
         """Assign the group's queue to whoever can take it now."""
