@@ -86,9 +86,8 @@ class EngineRepair:
                 pipe.hmget(keys.conversation(conversation_id), ["state", "group", "agent_id"])
             rows: list[list[str | None]] = await pipe.execute()
         for conversation_id, row in zip(ids, rows, strict=True):
-            hashes[conversation_id] = {
-                name: str(value or "") for name, value in zip(("state", "group", "agent_id"), row, strict=True)
-            }
+            names = ("state", "group", "agent_id")
+            hashes[conversation_id] = {name: str(value or "") for name, value in zip(names, row, strict=True)}
         queues: dict[str, set[tuple[str, int]]] = {}
         queue_prefix = keys.queue("")
         async for key in self._client.scan_iter(match=f"{queue_prefix}*"):
