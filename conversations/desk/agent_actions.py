@@ -99,6 +99,7 @@ class AgentActions:
                     await queue_entries.record(session, requeued)
             notice = self.outbound.add(session, conv, "system", text_for("transferred", lang_of(conv.lang)))
         await self.outbound.deliver(conv, notice)
+        await self.assignments.apply(result.others)  # claimed in passing; mirrored like any other
         if result.assignment is not None:
             await self.assignments.apply([result.assignment])
         elif to_group:
