@@ -29,6 +29,7 @@ from handoff.presence import Presence
 from handoff.tables import User
 
 log = logging.getLogger(__name__)
+_SERVABLE = (ConversationState.QUEUED, ConversationState.AGENT)  # AGENT: a transfer between agents
 
 
 @dataclass
@@ -63,16 +64,13 @@ class Assignments:
                 await self.channel_sessions.took_over(conv, username)
 
     async def _mirror(self, assignment: Assignment) -> tuple[Conversation, Message, str] | None:
+        """Record the claim in SQL (committed on return); None when there is nothing to tell."""
         async with self.sessions.begin() as session:
             conv = await session.get(Conversation, assignment.conversation_id)
             agent = await session.get(User, int(assignment.agent_id))
-            waiting = conv is not None and conv.state in (ConversationState.QUEUED, ConversationState.AGENT)
-            if conv is None or agent is None or not waiting:
-                stale = True
-            elif conv.state == ConversationState.AGENT and conv.assigned_agent_id == agent.id:
-                return None  # already mirrored
-            else:
-                stale = False
+            if conv is not None and agent is not None and conv.state in _SERVABLE:
+                if conv.state == ConversationState.AGENT and conv.assigned_agent_id == agent.id:
+                    return None  # already mirrored
                 reason = "sticky" if assignment.sticky else "assigned"
                 await repo.transition(
                     session, conv, ConversationState.AGENT, reason=reason, actor=f"agent:{agent.username}"
@@ -81,10 +79,10 @@ class Assignments:
                 notice = self.outbound.add(
                     session, conv, "system", text_for("agent_joined", lang_of(conv.lang), name=agent.username)
                 )
-        if stale or conv is None or agent is None:
-            await self.assigner.release_seat(assignment.agent_id, assignment.conversation_id)
-            return None
-        return conv, notice, agent.username
+                return conv, notice, agent.username
+        # SQL has nothing waiting for this claim (closed meanwhile, or gone): free the seat.
+        await self.assigner.release_seat(assignment.agent_id, assignment.conversation_id)
+        return None
 
     async def drain(self, group: str) -> None:
         """Assign the group's queue to whoever can take it now."""

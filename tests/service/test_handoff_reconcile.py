@@ -170,6 +170,26 @@ async def test_applying_a_claim_twice_mirrors_it_once(client: SanicASGITestClien
     assert await load(deps, alice) == {conv}
 
 
+async def test_a_claim_for_a_conversation_no_longer_waiting_frees_the_seat(
+    client: SanicASGITestClient, deps: Deps
+) -> None:
+    conv = await handed_off(client, "c1")
+    await staff_member(client, deps, "alice", skills=["general"], max_concurrent=1)
+    alice = await user_id(deps, "alice")
+    await deps.desk.presence.register(alice, ["general"], 1)
+    await deps.desk.presence.set_status(alice, AgentStatus.ONLINE)
+    claim = await deps.desk.assignments.assigner.assign_next("general")  # claimed in Redis ...
+    assert claim is not None and await load(deps, alice) == {conv}
+    async with deps.sessions.begin() as session:  # ... while the customer's thread was closed
+        closing = await session.get(Conversation, conv)
+        assert closing is not None
+        closing.state = "closed"
+    await deps.desk.assignments.apply([claim])
+    assert await load(deps, alice) == set()
+    assert (await states(deps))[conv] == ("closed", None)
+    assert not await deps.redis.exists(keys.conversation(conv))
+
+
 async def test_stale_records_are_removed_and_loads_follow_sql(
     client: SanicASGITestClient, deps: Deps
 ) -> None:
