@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
 from sanic_testing.testing import SanicASGITestClient
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
 from conversations import keys as conversation_keys
 from conversations.reconcile import reconcile_once
-from conversations.tables import Conversation, Message
+from conversations.tables import Conversation, Message, QueueEntryRecord
 from handoff import keys
 from handoff.model import AgentStatus, Assignment, QueueEntry
 from handoff.routing import Rule
@@ -225,6 +225,22 @@ async def test_a_record_changed_after_the_look_is_not_overwritten(
     report = await reconciler.run()  # seen the same way twice now: SQL's group wins
     assert report.requeued == [conv]
     assert await queued_ids(deps) == [conv] and await deps.desk.queue.length("other") == 0
+
+
+async def test_a_conversation_queued_before_entries_were_recorded(
+    client: SanicASGITestClient, deps: Deps
+) -> None:
+    deps.desk.routing.rules = (Rule(group="vip"),)
+    conv = await handed_off(client, "c1")
+    async with deps.sessions.begin() as session:  # as if handed off before migration 0005
+        await session.execute(delete(QueueEntryRecord))
+    assert (await deps.reconciler().run()).repaired == 0  # Redis's own entry is kept as it is
+    assert await deps.desk.queue.position(conv) == 1
+    await deps.redis.flushdb()
+    report = await deps.reconciler().run()
+    assert report.requeued == [conv]
+    entry = await deps.desk.queue.entry(conv)
+    assert entry is not None and entry.group == "general"  # the default group, since SQL knows no other
 
 
 async def test_start_up_reconciles_once_under_a_lock(client: SanicASGITestClient, deps: Deps) -> None:
