@@ -1,5 +1,5 @@
 """Tables the conversations domain owns: customers, their channel identities, conversations,
-messages, state transitions, CSAT ratings, identity merges, suggestion uses.
+messages, state transitions, queue entries, CSAT ratings, identity merges, suggestion uses.
 
 Schema changes go through Alembic (migrations/)."""
 
@@ -8,7 +8,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Double,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, utcnow
@@ -84,6 +96,33 @@ class StateTransition(Base):
     reason: Mapped[str] = mapped_column(String(64), default="")
     actor: Mapped[str] = mapped_column(String(64), default="system")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QueueEntryRecord(Base):
+    """The routing decision of a conversation's latest handoff, committed with its ``queued`` state.
+
+    The Redis queue entry is made from this row after the commit, and rebuilt from it by the
+    reconciler (``conversations.reconcile``); ``score`` is the queue's order (``handoff.codec.score``),
+    so the position told to the customer is a committed count. A transfer to another group moves
+    the row with it; the row stays after assignment (its group is the assignment's group).
+    """
+
+    __tablename__ = "queue_entries"
+    __table_args__ = (Index("ix_queue_entries_group_score", "skill_group", "score"),)
+
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), primary_key=True)
+    group: Mapped[str] = mapped_column("skill_group", String(64))
+    score: Mapped[int] = mapped_column(BigInteger)
+    enqueued_at: Mapped[float] = mapped_column(Double)  # epoch seconds, kept across transfers
+    tier: Mapped[str] = mapped_column(String(16), default="normal")
+    customer_id: Mapped[str] = mapped_column(String(32), default="")
+    lang: Mapped[str] = mapped_column(String(8), default="zh")
+    channel: Mapped[str] = mapped_column(String(16), default="web")
+    topic: Mapped[str] = mapped_column(String(128), default="")
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    preferred_agent_id: Mapped[str] = mapped_column(String(32), default="")
+    avoid_agent_id: Mapped[str] = mapped_column(String(32), default="")
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class CsatRating(Base):

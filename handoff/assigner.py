@@ -38,6 +38,7 @@ class TransferResult:
     from_agent: str
     assignment: Assignment | None  # set when the conversation went to an agent
     position: int | None  # set when it went to a group's queue
+    others: tuple[Assignment, ...] = ()  # what the freed seat and the target's drain assigned too
 
 
 class Assigner:
@@ -127,6 +128,35 @@ class Assigner:
         await self._publish(Released(conversation_id, agent_id, self._clock()))
         return await self.on_agent_available(agent_id)
 
+    async def release_seat(self, agent_id: str, conversation_id: str) -> bool:
+        """Free the agent's seat and forget the conversation's record, without draining (a claim
+        for a conversation that is no longer waiting). True when a seat was freed."""
+        removed, _group = await self._scripts.release(
+            keys=[keys.conversation(conversation_id), keys.load(agent_id)], args=[conversation_id, agent_id]
+        )
+        if int(removed):
+            await self._publish(Released(conversation_id, agent_id, self._clock()))
+        return bool(int(removed))
+
+    async def unclaim(self, assignment: Assignment) -> bool:
+        """Undo a claim (its SQL mirror failed): the seat is freed and the conversation goes back
+        to its queue with its original place. Idempotent; False when it is no longer so assigned."""
+        done = await self._scripts.unclaim(
+            keys=[
+                keys.conversation(assignment.conversation_id),
+                keys.load(assignment.agent_id),
+                keys.groups(),
+            ],
+            args=[assignment.conversation_id, assignment.agent_id, keys.PREFIX],
+        )
+        if int(done):
+            now = self._clock()
+            await self._publish(
+                Released(assignment.conversation_id, assignment.agent_id, now),
+                QueueChanged(assignment.group, assignment.conversation_id, "enqueued", now),
+            )
+        return bool(int(done))
+
     async def transfer(
         self, conversation_id: str, *, to_agent: str | None = None, to_group: str | None = None
     ) -> TransferResult:
@@ -164,10 +194,11 @@ class Assigner:
             raise Conflict(f"agent {to_agent} cannot take the conversation now", code="agent_unavailable")
         group = str(await self._client.hget(keys.conversation(conversation_id), "group") or "")
         assignment = Assignment(conversation_id, to_agent, group, now)
+        others: list[Assignment] = []
         if outcome == "ok":
             await self._publish(Transferred(conversation_id, str(from_agent), to_agent, "", now))
-            await self.on_agent_available(str(from_agent))
-        return TransferResult(conversation_id, str(from_agent), assignment, None)
+            others = await self.on_agent_available(str(from_agent))
+        return TransferResult(conversation_id, str(from_agent), assignment, None, tuple(others))
 
     async def _to_group(self, conversation_id: str, to_group: str) -> TransferResult:
         if not to_group or "," in to_group:
@@ -186,13 +217,15 @@ class Assigner:
         if not from_agent:
             changes.append(QueueChanged(str(from_group), conversation_id, "transferred_out", now))
         await self._publish(*changes)
+        others: list[Assignment] = []
         if from_agent:
-            await self.on_agent_available(str(from_agent))  # their freed seat, then the new group
-        await self.drain(to_group)
+            others += await self.on_agent_available(str(from_agent))  # their freed seat, then the new group
+        others += await self.drain(to_group)
         position = await self._queue.position(conversation_id)
         agent = await self._queue.assigned_agent(conversation_id) if position is None else None
         assignment = Assignment(conversation_id, agent, to_group, self._clock()) if agent else None
-        return TransferResult(conversation_id, str(from_agent), assignment, position)
+        others = [a for a in others if a.conversation_id != conversation_id]
+        return TransferResult(conversation_id, str(from_agent), assignment, position, tuple(others))
 
     async def _peek(self, group: str) -> tuple[QueueEntry, str | None] | None:
         flat: list[str] = await self._scripts.peek(

@@ -6,7 +6,7 @@ when Redis becomes a Cluster (every key lands in the same slot).
 Writers:
 - presence keys (``agent``, ``online``, ``group_online``, ``heartbeats``): ``handoff.presence`` only.
 - queue and assignment keys (``queue``, ``conversation``, ``load``, ``cursor``, ``groups``): only the
-  Redis function library in ``handoff.library`` (called from ``handoff.queue`` and
+  Lua scripts of ``handoff.scripts`` (called from ``handoff.queue``, ``handoff.repair`` and
   ``handoff.assigner``), so every change to them is one atomic step on the server.
 - event channels: ``handoff.events`` only.
 """

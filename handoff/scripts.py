@@ -135,6 +135,44 @@ if rec[1] == 'assigned' then from_agent = rec[2] end
 return {'ok', from_agent, rec[3], redis.call('ZRANK', KEYS[2], ARGV[1]) + 1}
 """
 
+UNCLAIM = """
+-- KEYS: conv, load(agent), groups. ARGV: conv_id, agent_id, prefix. Returns 1 when put back.
+-- Undoes a claim whose SQL mirror failed: back in its group's queue with its original score.
+local rec = redis.call('HMGET', KEYS[1], 'state', 'agent_id', 'group', 'score')
+if rec[1] ~= 'assigned' or rec[2] ~= ARGV[2] or not rec[4] then return 0 end
+redis.call('SREM', KEYS[2], ARGV[1])
+redis.call('HSET', KEYS[1], 'state', 'queued', 'agent_id', '')
+redis.call('HDEL', KEYS[1], 'assigned_at')
+redis.call('ZADD', ARGV[3] .. ':queue:' .. rec[3], rec[4], ARGV[1])
+redis.call('SADD', KEYS[3], rec[3])
+return 1
+"""
+
+RESET = """
+-- Make one conversation's handoff record what SQL says, if it is still what the caller saw.
+-- KEYS: conv, target (queue(group) when queued, load(agent) when assigned, else conv), groups,
+--       then the n_queues stale queues and the stale loads to take the conversation out of.
+-- ARGV: conv_id, seen_state, seen_agent, want ('queued' | 'assigned' | 'absent'), score, group,
+--       n_queues, field, value, ...  Returns 1 when changed, 0 when the record moved meanwhile.
+local rec = redis.call('HMGET', KEYS[1], 'state', 'agent_id')
+if (rec[1] or '') ~= ARGV[2] or (rec[2] or '') ~= ARGV[3] then return 0 end
+local n_queues = tonumber(ARGV[7])
+for i = 4, #KEYS do
+  if i < 4 + n_queues then redis.call('ZREM', KEYS[i], ARGV[1]) else redis.call('SREM', KEYS[i], ARGV[1]) end
+end
+redis.call('DEL', KEYS[1])
+if ARGV[4] == 'absent' then return 1 end
+redis.call('HSET', KEYS[1], 'state', ARGV[4], 'group', ARGV[6], 'score', ARGV[5])
+for i = 8, #ARGV, 2 do redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1]) end
+if ARGV[4] == 'queued' then
+  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[1])
+  redis.call('SADD', KEYS[3], ARGV[6])
+else
+  redis.call('SADD', KEYS[2], ARGV[1])
+end
+return 1
+"""
+
 
 @dataclass(frozen=True)
 class Scripts:
@@ -146,6 +184,8 @@ class Scripts:
     release: AsyncScript
     transfer_to_agent: AsyncScript
     transfer_to_group: AsyncScript
+    unclaim: AsyncScript
+    reset: AsyncScript
 
 
 def register(client: aioredis.Redis) -> Scripts:
@@ -159,4 +199,6 @@ def register(client: aioredis.Redis) -> Scripts:
         release=client.register_script(RELEASE),
         transfer_to_agent=client.register_script(TRANSFER_TO_AGENT),
         transfer_to_group=client.register_script(TRANSFER_TO_GROUP),
+        unclaim=client.register_script(UNCLAIM),
+        reset=client.register_script(RESET),
     )

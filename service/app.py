@@ -12,6 +12,7 @@ from typing import Any
 from sanic import Sanic
 
 from connectors import web
+from conversations.reconcile import reconcile_once
 from core.clock import utc_now
 from knowledge.config import IndexConfig
 from service import (
@@ -86,6 +87,8 @@ def create_app(
 
     @app.before_server_start
     async def start_background(app: Sanic[Any, Any]) -> None:
+        if deps.reconcile_at_start:
+            await reconcile_handoff(deps)
         app.ctx.stop = asyncio.Event()
         app.ctx.background = [
             asyncio.create_task(
@@ -108,6 +111,22 @@ def create_app(
         await deps.close()
 
     return app
+
+
+async def reconcile_handoff(deps: Deps) -> None:
+    """Rebuild the handoff engine's Redis state from SQL before serving (one replica at a time);
+    a failure is logged, not fatal: ``kefu handoff reconcile`` can run it again."""
+    log = logging.getLogger(__name__)
+    try:
+        report = await reconcile_once(deps.reconciler(), deps.redis)
+    except Exception:
+        log.exception("reconciling the handoff engine at start-up failed")
+        return
+    if report is None:
+        log.info("another process is reconciling the handoff engine")
+        return
+    for line in report.lines():
+        log.info("handoff reconcile: %s", line)
 
 
 async def sweep_presence(deps: Deps, stop: asyncio.Event, interval: float = 15.0) -> None:

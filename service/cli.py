@@ -10,9 +10,16 @@ from collections.abc import Sequence
 
 from core.errors import KefuError
 from core.settings import Settings, SettingsError
-from service.commands import agents, db, demo, hours, knowledge
+from service.commands import agents, db, demo, handoff, hours, knowledge
 
-COMMANDS = {"knowledge": knowledge, "db": db, "demo": demo, "agents": agents, "hours": hours}
+COMMANDS = {
+    "knowledge": knowledge,
+    "db": db,
+    "demo": demo,
+    "agents": agents,
+    "hours": hours,
+    "handoff": handoff,
+}
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -16,6 +16,7 @@ from conversations.http import LazySession
 from conversations.locks import RedisLocks
 from conversations.outbound import Outbound
 from conversations.realtime import RedisEvents
+from conversations.reconcile import Reconciler
 from conversations.suggest import Suggester
 from conversations.switchboard import Switchboard
 from conversations.transcripts import SqlTranscripts
@@ -25,6 +26,7 @@ from handoff.auth import Sessions
 from handoff.events import HandoffEvents
 from handoff.presence import Presence
 from handoff.queue import HandoffQueue
+from handoff.repair import EngineRepair
 from knowledge.live import published_version
 from store.engine import create_engine, session_factory
 
@@ -44,6 +46,17 @@ class Deps:
     outbound: Outbound
     desk: Desk
     suggester: Suggester
+    reconcile_at_start: bool = True  # rebuild the handoff engine's Redis state before serving
+    reconcile_settle: float = 1.0  # seconds between the reconciler's two looks at a difference
+
+    def reconciler(self) -> Reconciler:
+        return Reconciler(
+            self.sessions,
+            EngineRepair(self.redis),
+            self.desk.assignments,
+            self.desk.queue,
+            settle=self.reconcile_settle,
+        )
 
     async def close(self) -> None:
         await self.http.close()

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import repo
+from conversations import queue_entries, repo
 from conversations.channel_sessions import held
 from conversations.desk.assignments import Assignments
 from conversations.outbound import Outbound
@@ -107,6 +107,7 @@ class AgentActions:
             target_id = await self._agent_id(session, to_agent) if to_agent else None
             await self.assignments.channel_sessions.check_transfer(conv, to_agent)
         result = await self.assigner.transfer(conversation_id, to_agent=target_id, to_group=to_group)
+        requeued = await self.queue.entry(conversation_id) if result.assignment is None else None
         async with self.sessions.begin() as session:
             conv = await self.owned(session, staff, conversation_id)
             if note:
@@ -122,8 +123,11 @@ class AgentActions:
                     actor=f"agent:{staff.username}",
                 )
                 conv.assigned_agent_id = None
+                if requeued is not None:  # the committed entry follows it (group, kept place)
+                    await queue_entries.record(session, requeued)
             notice = self.outbound.add(session, conv, "system", text_for("transferred", lang_of(conv.lang)))
         await self.outbound.deliver(conv, notice)
+        await self.assignments.apply(result.others)  # claimed in passing; mirrored like any other
         if result.assignment is not None:
             await self.assignments.apply([result.assignment])
         elif to_group:

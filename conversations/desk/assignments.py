@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations import repo
 from conversations.channel_sessions import ChannelSessions, SessionHooks
 from conversations.outbound import Outbound
-from conversations.tables import Conversation
+from conversations.tables import Conversation, Message
 from conversations.texts import text_for
 from core.errors import NotFound
 from core.lang import lang_of
@@ -29,6 +29,7 @@ from handoff.presence import Presence
 from handoff.tables import User
 
 log = logging.getLogger(__name__)
+_SERVABLE = (ConversationState.QUEUED, ConversationState.AGENT)  # AGENT: a transfer between agents
 
 
 @dataclass
@@ -43,12 +44,33 @@ class Assignments:
         self.channel_sessions.register(channel, sessions)
 
     async def apply(self, assignments: Sequence[Assignment]) -> None:
-        for assignment in assignments:
-            async with self.sessions.begin() as session:
-                conv = await session.get(Conversation, assignment.conversation_id)
-                agent = await session.get(User, int(assignment.agent_id))
-                if conv is None or agent is None:
-                    continue
+        """Mirror the engine's claims into SQL, each in its own transaction, then tell the customer.
+
+        Idempotent: a claim already mirrored is skipped. A claim for a conversation that SQL does
+        not have waiting (closed meanwhile, gone) frees the seat. If a mirror fails, that claim
+        and those not yet mirrored are undone in Redis (seat freed, conversation back in its
+        place in the queue) before the error propagates, so no agent keeps a seat SQL never gave.
+        """
+        for done, assignment in enumerate(assignments):
+            try:
+                mirrored = await self._mirror(assignment)
+            except Exception:
+                for pending in assignments[done:]:
+                    await self.assigner.unclaim(pending)
+                raise
+            if mirrored is not None:
+                conv, notice, username = mirrored
+                await self.outbound.deliver(conv, notice)
+                await self.channel_sessions.took_over(conv, username)
+
+    async def _mirror(self, assignment: Assignment) -> tuple[Conversation, Message, str] | None:
+        """Record the claim in SQL (committed on return); None when there is nothing to tell."""
+        async with self.sessions.begin() as session:
+            conv = await session.get(Conversation, assignment.conversation_id)
+            agent = await session.get(User, int(assignment.agent_id))
+            if conv is not None and agent is not None and conv.state in _SERVABLE:
+                if conv.state == ConversationState.AGENT and conv.assigned_agent_id == agent.id:
+                    return None  # already mirrored
                 reason = "sticky" if assignment.sticky else "assigned"
                 await repo.transition(
                     session, conv, ConversationState.AGENT, reason=reason, actor=f"agent:{agent.username}"
@@ -57,8 +79,10 @@ class Assignments:
                 notice = self.outbound.add(
                     session, conv, "system", text_for("agent_joined", lang_of(conv.lang), name=agent.username)
                 )
-            await self.outbound.deliver(conv, notice)
-            await self.channel_sessions.took_over(conv, agent.username)
+                return conv, notice, agent.username
+        # SQL has nothing waiting for this claim (closed meanwhile, or gone): free the seat.
+        await self.assigner.release_seat(assignment.agent_id, assignment.conversation_id)
+        return None
 
     async def drain(self, group: str) -> None:
         """Assign the group's queue to whoever can take it now."""

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import repo
+from conversations import queue_entries, repo
 from conversations import tickets as conversation_tickets
 from conversations.desk.assignments import Assignments
 from conversations.tables import Conversation, Message
 from conversations.texts import text_for
 from core.clock import Clock, system_clock, to_datetime
-from core.errors import KefuError
+from core.errors import Conflict, KefuError
 from core.types import ConversationState, HandoffRequest
 from handoff import overflow
 from handoff.events import HandoffEvents, NewMessage
@@ -66,7 +66,11 @@ class HandoffRouting:
             await repo.transition(session, conv, ConversationState.BOT, reason="bot_only", actor="system")
             return [decision.customer_text]
         preferred = await self._last_agent(session, handoff.customer_id)
-        position = await self.queue.enqueue(
+        # Only the decision is made here, in SQL; Redis is told after the commit (``dispatch``),
+        # so a failed commit never leaves a queue entry behind and a lost enqueue is rebuilt by
+        # the reconciler from this row.
+        row = await queue_entries.record(
+            session,
             QueueEntry(
                 conversation_id=handoff.conversation_id,
                 group=group,
@@ -78,17 +82,32 @@ class HandoffRouting:
                 enqueued_at=self.clock(),
                 preferred_agent_id=preferred,
                 reason=str(handoff.reason),
-            )
+            ),
         )
+        position = await queue_entries.position(session, row)
         # The bot's own reply already says a person will take over; add where they stand.
         notices = [text_for("queue_position", handoff.lang, position=position, ahead=position - 1)]
         return [*notices, decision.customer_text] if decision.customer_text else notices
 
     async def dispatch(self, conversation_id: str) -> None:
-        """After the handoff is committed: assign it now if someone can take it."""
-        entry = await self.queue.entry(conversation_id)
-        if entry is not None:
+        """After the handoff is committed: queue it in Redis, then assign it if someone can take it.
+
+        Never raises: the handoff is committed either way, and what Redis missed the reconciler
+        (``conversations.reconcile``) rebuilds from the committed rows.
+        """
+        try:
+            async with self.sessions() as session:
+                entry = await queue_entries.waiting(session, conversation_id)
+            if entry is None:
+                return
+            await self.queue.enqueue(entry)
             await self.assignments.drain(entry.group)
+        except Conflict:  # assigned meanwhile (e.g. by a drain on another replica)
+            return
+        except Exception:
+            log.exception(
+                "queueing the committed handoff of %s failed; the reconciler repairs it", conversation_id
+            )
 
     async def customer_message(self, conv: Conversation, message: Message) -> None:
         """A customer wrote while with an agent: the agent's console hears it at once."""

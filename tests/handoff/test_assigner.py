@@ -171,6 +171,7 @@ async def test_transfer_to_group_keeps_wait_and_never_returns_to_sender(
     assert result.from_agent == "a1"
     assert result.assignment is not None and result.assignment.agent_id == "a1"
     assert await desk.queue.position("b-new") is None  # a1's second seat took b-new
+    assert [a.conversation_id for a in result.others] == ["b-new"]  # returned, for the SQL mirror
     assert await load(redis_client, "a1") == {"c1", "b-new"}
 
 

@@ -54,7 +54,12 @@ def make_deps(tmp_path: Path, redis_url: str) -> Deps:
             "KEFU_VAR_DIR": str(tmp_path),
         }
     )
-    return build_deps(settings)
+    deps = build_deps(settings)
+    # The ASGI test client runs the start-up listeners around every request; the start-up
+    # reconcile is tested on its own (tests/service/test_handoff_reconcile.py).
+    deps.reconcile_at_start = False
+    deps.reconcile_settle = 0.0
+    return deps
 
 
 def make_app(deps: Deps, clock: Clock, sender: RecordingSender) -> Sanic[Any, Any]:
