@@ -29,6 +29,7 @@ from sqlalchemy.sql import ColumnElement
 
 from conversations import repo
 from conversations.tables import Conversation, Message, OutboxEntry
+from conversations.views import iso
 from core.clock import utc_now
 from core.errors import Undeliverable
 from core.sending import ChannelSender
@@ -137,7 +138,7 @@ def outbound_message(conv: Conversation, message: Message) -> OutboundMessage:
         message_id=str(message.id),
         entry_point=conv.entry_point,
         buttons=tuple((message.payload or {}).get("buttons", ())),
-        created_at=message.created_at.isoformat() if message.created_at else "",
+        created_at=iso(message.created_at),
     )
 
 

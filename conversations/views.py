@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from conversations.tables import Message
@@ -14,10 +15,17 @@ def view_of(message: Message) -> MessageView:
         id=message.id,
         sender=message.sender,
         text=message.text,
-        created_at=message.created_at.isoformat() if message.created_at else "",
+        created_at=iso(message.created_at),
         buttons=tuple((message.payload or {}).get("buttons", ())),
     )
 
 
 def message_json(message: Message) -> dict[str, Any]:
     return view_json(view_of(message))
+
+
+def iso(value: datetime | None) -> str:
+    """An aware UTC instant in ISO 8601 (SQLite hands back naive UTC); "" for none."""
+    if value is None:
+        return ""
+    return (value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)).isoformat()

@@ -79,7 +79,13 @@ async def test_valid_request_is_handed_on(client: SanicASGITestClient, handler: 
         "state": "bot",
         "duplicate": False,
         "replies": [
-            {"id": 101, "sender": "bot", "text": "echo:hello", "created_at": None, "buttons": [{"title": "ok"}]}
+            {
+                "id": 101,
+                "sender": "bot",
+                "text": "echo:hello",
+                "created_at": None,
+                "buttons": [{"title": "ok"}],
+            }
         ],
     }
     [msg] = handler.messages
