@@ -2,6 +2,7 @@
 
 Persist first, then route: the customer's message is committed before the bot is called, and
 the bot is called at most once per message (a retried message returns the stored replies).
+Replies and notices are stored with their outbox rows and sent by the outbox after the commit.
 """
 
 from __future__ import annotations
