@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from dataclasses import asdict
 from typing import Any
 
 from sanic import Blueprint, Request, Websocket
@@ -22,7 +21,7 @@ from connectors.base import (
     require_text,
 )
 from core.errors import ValidationFailed
-from core.types import Channel, HandleResult, InboundMessage
+from core.types import Channel, HandleResult, InboundMessage, message_json
 
 
 def parse_web_message(data: dict[str, Any]) -> InboundMessage:
@@ -47,15 +46,7 @@ def result_json(result: HandleResult) -> dict[str, Any]:
         "message_id": result.message_id,
         "state": result.state,
         "duplicate": result.duplicate,
-        "replies": [
-            {
-                "id": r.message_id,
-                "sender": r.sender,
-                "text": r.text,
-                **({"buttons": list(r.buttons)} if r.buttons else {}),
-            }
-            for r in result.replies
-        ],
+        "replies": [message_json(r) for r in result.replies],
     }
 
 
@@ -88,7 +79,7 @@ def create_blueprint(
                 "conversation_id": transcript.conversation_id,
                 "state": transcript.state,
                 "queue_position": transcript.queue_position,
-                "messages": [asdict(m) for m in transcript.messages],
+                "messages": [message_json(m) for m in transcript.messages],
             }
         )
 

@@ -1,4 +1,9 @@
-"""Push of new conversation messages over Redis pub/sub, so any replica can serve the socket."""
+"""Push of new conversation messages over Redis pub/sub, so any replica can serve the socket.
+
+``SocketSender`` is the web channel's sender for the outbox: a message to a web customer is
+published to the conversation's channel, which the widget's socket relays (the widget keeps
+messages by id, so a second publish of the same message shows it once).
+"""
 
 from __future__ import annotations
 
@@ -10,23 +15,13 @@ import redis.asyncio as aioredis
 
 from conversations import keys
 from conversations.tables import Message
+from conversations.views import message_json, view_of
+from core.types import MessageView, OutboundMessage
+from core.types import message_json as view_json
 
 
-def message_event(message: Message) -> dict[str, Any]:
-    return {"type": "message", "message": message_json(message)}
-
-
-def message_json(message: Message) -> dict[str, Any]:
-    data: dict[str, Any] = {
-        "id": message.id,
-        "sender": message.sender,
-        "text": message.text,
-        "created_at": message.created_at.isoformat() if message.created_at else None,
-    }
-    buttons = (message.payload or {}).get("buttons")
-    if buttons:
-        data["buttons"] = buttons
-    return data
+def message_event(view: MessageView) -> dict[str, Any]:
+    return {"type": "message", "message": view_json(view)}
 
 
 class RedisEvents:
@@ -38,8 +33,11 @@ class RedisEvents:
     async def message_added(self, conversation_id: str, message: Message) -> None:
         if message.sender == "note":
             return
+        await self.publish(conversation_id, view_of(message))
+
+    async def publish(self, conversation_id: str, view: MessageView) -> None:
         await self._client.publish(
-            keys.conversation_events(conversation_id), json.dumps(message_event(message))
+            keys.conversation_events(conversation_id), json.dumps(message_event(view), ensure_ascii=False)
         )
 
     async def subscribe(self, conversation_id: str) -> AsyncIterator[dict[str, Any]]:
@@ -52,3 +50,16 @@ class RedisEvents:
         finally:
             await pubsub.unsubscribe()
             await pubsub.aclose()  # type: ignore[no-untyped-call]
+
+
+class SocketSender:
+    """The web channel's ``ChannelSender``: the customer's open sockets get the message."""
+
+    def __init__(self, events: RedisEvents) -> None:
+        self._events = events
+
+    async def send(self, message: OutboundMessage) -> None:
+        await self._events.publish(message.conversation_id, message.view())
+
+
+__all__ = ["RedisEvents", "SocketSender", "message_event", "message_json"]

@@ -2,6 +2,7 @@
 
 Persist first, then route: the customer's message is committed before the bot is called, and
 the bot is called at most once per message (a retried message returns the stored replies).
+Replies and notices are stored with their outbox rows and sent by the outbox after the commit.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import identities, repo, tickets
 from conversations.botclient import BotClient
+from conversations.outbound import Outbound
 from conversations.tables import Conversation, Customer, Message
 from conversations.texts import text_for
+from conversations.views import view_of
 from core import handoff_signal
 from core.errors import Unavailable
 from core.handoff_signal import HandoffSignal
@@ -29,7 +32,7 @@ from core.types import (
     HandoffRequest,
     InboundMessage,
     Lang,
-    ReplyView,
+    MessageView,
 )
 from knowledge.tables import UnansweredQuestion
 
@@ -72,8 +75,10 @@ class Switchboard:
         handoff: HandoffSink,
         ratings: Ratings,
         events: EventPublisher,
+        outbound: Outbound,
     ) -> None:
         self._sessions = sessions
+        self._outbound = outbound
         self._bot = bot
         self._lock = lock
         self._handoff = handoff
@@ -85,6 +90,8 @@ class Switchboard:
         async with self._lock(msg.channel, msg.channel_user_id):
             stored = await self._store_inbound(msg, lang)
             if isinstance(stored, HandleResult):
+                # A CSAT thanks, or a retried message: rows already sent are not sent again.
+                await self._outbound.deliverer.deliver(reply.id for reply in stored.replies)
                 return stored
             conv, message = stored
             await self._events.message_added(conv.id, message)
@@ -146,7 +153,7 @@ class Switchboard:
             session, conv.id, "customer", msg.text, client_message_id=msg.channel_message_id
         )
         await session.flush()
-        reply = repo.add_message(session, conv.id, "system", thanks, reply_to=rating.id)
+        reply = self._outbound.add(session, conv, "system", thanks, reply_to=rating.id)
         await session.flush()
         return HandleResult(conv.id, rating.id, conv.state, _views([reply]))
 
@@ -163,9 +170,9 @@ class Switchboard:
         async with self._sessions.begin() as session:
             conv = await repo.get_conversation(session, conv.id)
             stored = [
-                repo.add_message(
+                self._outbound.add(
                     session,
-                    conv.id,
+                    conv,
                     "bot",
                     reply.text or "",
                     reply_to=message.id,
@@ -181,8 +188,7 @@ class Switchboard:
                 stored += await self._hand_off(session, conv, message, lang, handoff)
             await session.flush()
             state = conv.state
-        for reply_message in stored:
-            await self._events.message_added(conv.id, reply_message)
+        await self._outbound.deliver_all(stored)
         if handoff is not None:
             await self._handoff.dispatch(conv.id)
             async with self._sessions() as session:
@@ -221,16 +227,8 @@ class Switchboard:
             entry_point=conv.entry_point,
         )
         notices = await self._handoff.request(session, conv, request)
-        return [repo.add_message(session, conv.id, "system", text, reply_to=message.id) for text in notices]
+        return [self._outbound.add(session, conv, "system", text, reply_to=message.id) for text in notices]
 
 
-def _views(messages: Sequence[Message]) -> tuple[ReplyView, ...]:
-    return tuple(
-        ReplyView(
-            message_id=m.id,
-            sender=m.sender,
-            text=m.text,
-            buttons=tuple(m.payload.get("buttons", ())) if m.payload else (),
-        )
-        for m in messages
-    )
+def _views(messages: Sequence[Message]) -> tuple[MessageView, ...]:
+    return tuple(view_of(m) for m in messages)

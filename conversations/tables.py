@@ -1,5 +1,6 @@
 """Tables the conversations domain owns: customers, their channel identities, conversations,
-messages, state transitions, queue entries, CSAT ratings, identity merges, suggestion uses.
+messages, the outbox of messages to deliver, state transitions, queue entries, CSAT ratings,
+identity merges, suggestion uses.
 
 Schema changes go through Alembic (migrations/)."""
 
@@ -21,7 +22,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from store.base import Base, utcnow
 
@@ -84,6 +85,32 @@ class Message(Base):
     reply_to: Mapped[int | None] = mapped_column(Integer, nullable=True)
     bot_status: Mapped[str] = mapped_column(String(16), default="none")  # none|pending|done
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class OutboxEntry(Base):
+    """A stored message still to be delivered to the customer's channel (written in the same
+    transaction as the message; ``conversations.outbox`` is its only writer).
+
+    ``status``: pending -> sent, or pending -> failed (retrying at ``next_attempt_at``) -> ... ->
+    dead after the last attempt. A deliverer holds a row while ``lease_until`` is in the future.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("messages.id"), unique=True)
+    channel: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|failed|sent|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    lease_owner: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+    message: Mapped[Message] = relationship(lazy="raise")
 
 
 class StateTransition(Base):

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import repo as conversations
 from conversations.tables import Conversation, Customer, Message
+from conversations.views import view_of
 from core.errors import Conflict, ValidationFailed
 from tickets import store
 from tickets.group_hours import DEFAULT_GROUP, group_problems
@@ -28,13 +29,12 @@ from tickets.model import (
     TicketFilter,
     TicketPage,
     TicketView,
-    TranscriptLine,
     parse_priority,
     parse_tags,
 )
 from tickets.numbers import assign_number, provisional_number
 from tickets.sla import DEFAULT_SLA_TABLE, SlaTable
-from tickets.store import aware, to_db
+from tickets.store import to_db
 from tickets.tables import Ticket
 from tickets.views import event_view, ticket_view
 
@@ -256,7 +256,7 @@ async def ticket_detail(
     return TicketDetail(
         ticket_view(ticket, now, warn_before),
         tuple(event_view(event) for event in events),
-        tuple(transcript_line(message) for message in messages),
+        tuple(view_of(message) for message in messages),
     )
 
 
@@ -289,10 +289,6 @@ async def open_ticket_number(session: AsyncSession, conversation_id: str) -> str
     working = [status for status in Status if status not in (Status.SOLVED, Status.CLOSED)]
     ticket = await store.latest_ticket(session, statuses=working, conversation_id=conversation_id)
     return None if ticket is None else ticket.number
-
-
-def transcript_line(message: Message) -> TranscriptLine:
-    return TranscriptLine(message.id, message.sender, message.text, aware(message.created_at))
 
 
 async def first_customer_text(session: AsyncSession, conversation_id: str) -> str | None:

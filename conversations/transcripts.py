@@ -7,19 +7,9 @@ from collections.abc import Awaitable, Callable
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import repo
-from conversations.tables import Message
+from conversations.views import view_of
 from core.errors import NotFound
-from core.types import Transcript, TranscriptMessage
-
-
-def to_transcript_message(m: Message) -> TranscriptMessage:
-    return TranscriptMessage(
-        id=m.id,
-        sender=m.sender,
-        text=m.text,
-        created_at=m.created_at.isoformat() if m.created_at else "",
-        buttons=tuple((m.payload or {}).get("buttons", ())),
-    )
+from core.types import Transcript
 
 
 class SqlTranscripts:
@@ -46,4 +36,4 @@ class SqlTranscripts:
         position = None
         if conv.state == "queued" and self._position is not None:
             position = await self._position(conv.id)
-        return Transcript(conv.id, conv.state, tuple(to_transcript_message(m) for m in messages), position)
+        return Transcript(conv.id, conv.state, tuple(view_of(m) for m in messages), position)

@@ -55,3 +55,10 @@ class RateLimited(KefuError):
 class Unavailable(KefuError):
     status = 503
     code = "unavailable"
+
+
+class Undeliverable(KefuError):
+    """A channel refused a message for a reason retrying cannot change (the outbox marks it dead)."""
+
+    status = 409
+    code = "undeliverable"

@@ -83,7 +83,34 @@ class HandoffRequest:
 
 
 @dataclass(frozen=True)
+class MessageView:
+    """A stored message as every API and socket shows it (``message_json``): one view for all."""
+
+    id: int
+    sender: str
+    text: str
+    created_at: str = ""  # ISO 8601, "" when unknown
+    buttons: tuple[dict[str, str], ...] = ()
+
+
+def message_json(view: MessageView) -> dict[str, Any]:
+    """The one JSON shape of a message (HTTP answers, sockets, app webhooks, transcripts)."""
+    data: dict[str, Any] = {
+        "id": view.id,
+        "sender": view.sender,
+        "text": view.text,
+        "created_at": view.created_at or None,
+    }
+    if view.buttons:
+        data["buttons"] = [dict(b) for b in view.buttons]
+    return data
+
+
+@dataclass(frozen=True)
 class OutboundMessage:
+    """A stored message on its way to the customer's channel; ``message_id`` is the stored id
+    (a sender must be idempotent per ``message_id``)."""
+
     conversation_id: str
     channel: Channel
     channel_user_id: str
@@ -91,16 +118,11 @@ class OutboundMessage:
     sender: Literal["bot", "agent", "system"] = "bot"
     message_id: str = ""
     entry_point: str = ""  # e.g. the WeCom open_kfid the customer wrote to
-
-
-@dataclass(frozen=True)
-class ReplyView:
-    """A stored reply as the customer sees it."""
-
-    message_id: int
-    sender: str
-    text: str
     buttons: tuple[dict[str, str], ...] = ()
+    created_at: str = ""
+
+    def view(self) -> MessageView:
+        return MessageView(int(self.message_id or 0), self.sender, self.text, self.created_at, self.buttons)
 
 
 @dataclass(frozen=True)
@@ -110,22 +132,13 @@ class HandleResult:
     conversation_id: str
     message_id: int
     state: str
-    replies: tuple[ReplyView, ...]
+    replies: tuple[MessageView, ...]
     duplicate: bool = False
-
-
-@dataclass(frozen=True)
-class TranscriptMessage:
-    id: int
-    sender: str
-    text: str
-    created_at: str
-    buttons: tuple[dict[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
 class Transcript:
     conversation_id: str
     state: str
-    messages: tuple[TranscriptMessage, ...]
+    messages: tuple[MessageView, ...]
     queue_position: int | None = None  # 1-based, while queued

@@ -11,11 +11,11 @@ from sanic.response import HTTPResponse
 from sanic.response import json as json_response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.base import parse_json_object, require_text
+from connectors.base import parse_json_object, require_id, require_text
 from conversations.desk import Desk
-from conversations.realtime import message_json
 from conversations.suggest import Suggester
 from conversations.tables import Conversation
+from conversations.views import message_json
 from core.errors import Unauthenticated, ValidationFailed
 from handoff import canned as canned_replies
 from handoff.auth import Sessions, Staff, require_role
@@ -77,8 +77,11 @@ def create_blueprint(
     @bp.post("/conversations/<conversation_id:str>/messages")
     @guard
     async def reply(request: Request, conversation_id: str) -> HTTPResponse:
-        text = require_text(parse_json_object(request.body).get("text"))
-        message = await desk.agents.reply(_staff(request), conversation_id, text)
+        body = parse_json_object(request.body)
+        text = require_text(body.get("text"))
+        client_id = body.get("client_message_id")
+        client_id = None if client_id is None else require_id(client_id, "client_message_id")
+        message = await desk.agents.reply(_staff(request), conversation_id, text, client_message_id=client_id)
         return json_response({"message": message_json(message)})
 
     @bp.post("/conversations/<conversation_id:str>/notes")

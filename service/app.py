@@ -96,6 +96,8 @@ def create_app(
                 name="sla_sweeper",
             ),
             asyncio.create_task(sweep_presence(deps, app.ctx.stop), name="presence_sweeper"),
+            asyncio.create_task(deps.outbound.deliverer.run(app.ctx.stop), name="outbox"),
+            *channels.background(app.ctx.stop),
         ]
 
     @app.before_server_stop

@@ -1,8 +1,9 @@
 """Wiring of the mobile-app channel: signed messages in, staff messages out to the app's webhook.
 
 Bot replies travel back in the HTTP response of ``POST /api/app/messages``; agent and system
-messages (``conversations.outbound``) are queued for the app's webhook and delivered by a background
-``DeliveryWorker`` that lives and dies with the server. Nothing happens without configured apps.
+messages (sent by the outbox, ``conversations.outbox``) are queued for the app's webhook and
+delivered by a background ``DeliveryWorker`` that lives and dies with the server.
+Nothing happens without configured apps.
 """
 
 from __future__ import annotations

@@ -15,12 +15,14 @@ from conversations.desk import Desk, build_desk
 from conversations.http import LazySession
 from conversations.locks import RedisLocks
 from conversations.outbound import Outbound
-from conversations.realtime import RedisEvents
+from conversations.outbox import Deliverer
+from conversations.realtime import RedisEvents, SocketSender
 from conversations.reconcile import Reconciler
 from conversations.suggest import Suggester
 from conversations.switchboard import Switchboard
 from conversations.transcripts import SqlTranscripts
 from core.settings import Settings
+from core.types import Channel
 from handoff.assigner import Assigner
 from handoff.auth import Sessions
 from handoff.events import HandoffEvents
@@ -97,13 +99,13 @@ def build_deps(settings: Settings) -> Deps:
     http = LazySession()
     bot = RasaClient(http, settings.rasa_url, settings.bot_timeout)
     events = RedisEvents(client)
-    outbound = Outbound(events)
+    outbound = Outbound(Deliverer(sessions, {Channel.WEB: SocketSender(events)}))
     handoff_events = HandoffEvents(client)
     queue = HandoffQueue(client, events=handoff_events)
     presence = Presence(client)
     assigner = Assigner(client, presence, queue, events=handoff_events)
     desk = build_desk(sessions, queue, presence, assigner, handoff_events, outbound)
-    switchboard = Switchboard(sessions, bot, RedisLocks(client), desk.routing, desk.csat, events)
+    switchboard = Switchboard(sessions, bot, RedisLocks(client), desk.routing, desk.csat, events, outbound)
     return Deps(
         settings,
         client,

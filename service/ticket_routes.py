@@ -21,6 +21,7 @@ from conversations import tickets as service
 from conversations.tables import Conversation, Message
 from core.clock import utc_now
 from core.errors import NotFound, ValidationFailed
+from core.types import message_json
 from handoff.auth import Sessions, Staff, require_role
 from tickets.group_hours import group_problems
 from tickets.model import (
@@ -28,7 +29,6 @@ from tickets.model import (
     TicketChange,
     TicketFilter,
     TicketView,
-    TranscriptLine,
     parse_priority,
     parse_status,
     parse_tags,
@@ -90,7 +90,7 @@ def create_blueprint(
             {
                 "ticket": ticket_json(detail.ticket),
                 "events": [event_json(event) for event in detail.events],
-                "transcript": [line_json(line) for line in detail.transcript],
+                "transcript": [message_json(line) for line in detail.transcript],
             }
         )
 
@@ -253,7 +253,3 @@ def event_json(event: EventView) -> dict[str, Any]:
         "data": event.data,
         "created_at": _iso(event.created_at),
     }
-
-
-def line_json(line: TranscriptLine) -> dict[str, Any]:
-    return {"id": line.id, "sender": line.sender, "text": line.text, "created_at": _iso(line.created_at)}

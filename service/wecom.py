@@ -1,4 +1,9 @@
-"""Wiring of the WeCom channels: callbacks in, bot replies and staff messages out.
+"""Wiring of the WeCom channels: callbacks in, and the outbox's senders for 微信客服 and the app.
+
+A callback's sync only stores the customer's messages (the switchboard); every reply goes out
+through the outbox (``conversations.outbox``) with the stored message's id as WeCom's msgid, so
+a resend is refused by WeCom as a repeated msgid and counted as delivered. The kf accounts are
+also re-synced on a timer (``KF_RESYNC_SECONDS``), not only when a callback arrives.
 
 With ``WECOM_KF_SERVICERS`` a 微信客服 conversation taken by a mapped agent moves to WeCom's
 state 3 (``KfSessions``, the desk's ChannelSessions): the agent answers in the WeCom client, and
@@ -7,10 +12,12 @@ state 3 (``KfSessions``, the desk's ChannelSessions): the agent answers in the W
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, cast
+from typing import Protocol, cast
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -38,6 +45,8 @@ from conversations import repo
 from conversations.channel_sessions import ChannelSessions
 from conversations.http import LazySession
 from conversations.tables import Conversation, Message
+from core.errors import Undeliverable
+from core.sending import ChannelSender
 from core.settings import WeComSettings
 from core.types import Channel, InboundMessage, OutboundMessage
 
@@ -58,7 +67,8 @@ class EventPublisher(Protocol):
 
 class KfSender:
     """kf/send_msg; while a WeCom servicer holds the session, staff messages cannot go out:
-    a system notice is skipped (logged), an agent reply fails (the desk tells the agent)."""
+    a system notice is skipped (logged), an agent reply is refused (the desk tells the agent).
+    A send rule refusal (95xxx) will not change by retrying: the outbox marks it dead."""
 
     def __init__(self, api: KfApi, servicers: ServicerSessions) -> None:
         self._api = api
@@ -78,7 +88,7 @@ class KfSender:
         except WeComSendRuleError as exc:
             if exc.errcode == SESSION_NOT_WITH_API:
                 await self._servicers.refused(open_kfid, user)
-            raise
+            raise Undeliverable(exc.message, code=exc.code) from exc
 
 
 class KfSessions:
@@ -165,6 +175,9 @@ class ServicerTranscript:
 
 
 class AppSender:
+    """message/send has no client msgid: a deliverer that dies between the send and recording
+    it may send that one message again."""
+
     def __init__(self, api: AppApi) -> None:
         self._api = api
 
@@ -172,11 +185,35 @@ class AppSender:
         await self._api.send_text(message.channel_user_id, message.text)
 
 
+KF_RESYNC_SECONDS = 60.0
+
+
 @dataclass
 class WeComWiring:
     blueprints: list[Blueprint] = field(default_factory=list)
-    senders: dict[Channel, Any] = field(default_factory=dict)
+    senders: dict[Channel, ChannelSender] = field(default_factory=dict)
     sessions: dict[Channel, ChannelSessions] = field(default_factory=dict)
+    resync: Callable[[], Awaitable[None]] | None = None
+
+    def background(
+        self, stop: asyncio.Event, interval: float = KF_RESYNC_SECONDS
+    ) -> list[asyncio.Task[None]]:
+        """The timed kf re-sync (every replica may run it: a Redis lock serialises each account)."""
+        if self.resync is None:
+            return []
+        return [asyncio.create_task(_every(self.resync, stop, interval), name="wecom_kf_resync")]
+
+
+async def _every(job: Callable[[], Awaitable[None]], stop: asyncio.Event, interval: float) -> None:
+    while not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=interval)
+        if stop.is_set():
+            return
+        try:
+            await job()
+        except Exception:
+            log.exception("timed WeCom job failed")
 
 
 def _client(http: LazySession, redis: aioredis.Redis, settings: WeComSettings, secret: str) -> WeComClient:
@@ -200,15 +237,14 @@ def build(
         mapping = dict(settings.kf_servicers)
 
         async def on_kf(msg: InboundMessage) -> None:
-            result = await handler.handle(msg)
-            for reply in result.replies:  # a duplicate resends the stored replies; msgid dedups
-                await kf_sender.send(_reply(msg, reply.text, reply.message_id))
+            await handler.handle(msg)  # stores it; the replies go out through the outbox
 
         crypto = WeComCrypto(settings.kf_token, settings.kf_aes_key, settings.corp_id)
         ingest = WeComKfIngest(
             kf_api, redis, MessageDedup(redis, "kf"), on_servicer=ServicerTranscript(db, events, mapping)
         )
         wiring.blueprints.append(create_kf_blueprint(crypto, ingest, on_kf))
+        wiring.resync = lambda: ingest.resync(on_kf)
         wiring.senders[Channel.WECOM_KF] = kf_sender
         wiring.sessions[Channel.WECOM_KF] = KfSessions(servicers, mapping)
     if settings.app_enabled:
@@ -216,9 +252,7 @@ def build(
         app_sender = AppSender(app_api)
 
         async def on_app(msg: InboundMessage) -> None:
-            result = await handler.handle(msg)
-            for reply in result.replies:
-                await app_sender.send(_reply(msg, reply.text, reply.message_id))
+            await handler.handle(msg)  # stores it; the replies go out through the outbox
 
         crypto = WeComCrypto(settings.app_token, settings.app_aes_key, settings.corp_id)
         wiring.blueprints.append(
@@ -226,14 +260,3 @@ def build(
         )
         wiring.senders[Channel.WECOM_APP] = app_sender
     return wiring
-
-
-def _reply(msg: InboundMessage, text: str, message_id: int) -> OutboundMessage:
-    return OutboundMessage(
-        conversation_id="",
-        channel=msg.channel,
-        channel_user_id=msg.channel_user_id,
-        text=text,
-        message_id=str(message_id),
-        entry_point=msg.entry_point,
-    )

@@ -8,6 +8,7 @@ from typing import Any
 
 from core.errors import Conflict, ValidationFailed
 from core.tickets import ACTIVE, REOPENABLE, Status, TicketSummary
+from core.types import MessageView
 from tickets.sla import Priority, SlaStatus
 
 __all__ = [
@@ -22,7 +23,6 @@ __all__ = [
     "TicketPage",
     "TicketSummary",
     "TicketView",
-    "TranscriptLine",
     "check_transition",
     "parse_priority",
     "parse_status",
@@ -116,18 +116,10 @@ class EventView:
 
 
 @dataclass(frozen=True)
-class TranscriptLine:
-    id: int
-    sender: str
-    text: str
-    created_at: datetime
-
-
-@dataclass(frozen=True)
 class TicketDetail:
     ticket: TicketView
     events: tuple[EventView, ...]
-    transcript: tuple[TranscriptLine, ...]
+    transcript: tuple[MessageView, ...]  # the one message view (core.types)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ class AppChannelSender:
         self._clock = clock
 
     async def send(self, message: OutboundMessage) -> None:
+        if message.sender == "bot":
+            return  # the answer to the app's own request: it travelled in that HTTP response
         app_id = await self._app_of(message.conversation_id)
         client = self._clients.get(app_id or "")
         if client is None:
@@ -44,6 +46,6 @@ class AppChannelSender:
                 "conversation %s: app %r is not configured; not delivered", message.conversation_id, app_id
             )
             return
-        created_at = datetime.fromtimestamp(self._clock(), UTC).isoformat()
+        created_at = message.created_at or datetime.fromtimestamp(self._clock(), UTC).isoformat()
         app_message = AppMessage(message.message_id, message.sender, message.text, created_at)
         await self._sender.send(client, message.channel_user_id, message.conversation_id, app_message)

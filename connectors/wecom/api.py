@@ -7,6 +7,7 @@ drops the failing token, fetches a new one and is retried once.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,12 +34,17 @@ from connectors.wecom.models import (
 )
 from connectors.wecom.tokens import AccessTokens, IssuedToken
 
+log = logging.getLogger(__name__)
+
 DEFAULT_API_BASE = "https://qyapi.weixin.qq.com"
 
 TOKEN_ERRCODES = frozenset({40001, 40014, 42001})  # invalid credential, invalid token, expired token
 AUTH_ERRCODES = TOKEN_ERRCODES | {40013, 41001, 41004, 48002, 60020, 95017}
 RATE_ERRCODES = frozenset({45009, 45033})  # frequency limit, concurrency limit
 SEND_RULE_ERRCODES = frozenset({95001, 95002, 95013, 95018})
+# kf/send_msg with a msgid WeCom has already accepted (Kefu's msgids are well-formed, so for
+# them this answer means "sent before"): the message is delivered, not failed.
+REPEATED_MSGID = 40035
 
 
 def raise_for_errcode(api: str, data: dict[str, Any]) -> None:
@@ -196,7 +202,13 @@ class KfApi:
         payload: dict[str, Any] = {"touser": touser, "open_kfid": open_kfid, **body}
         if msgid:
             payload["msgid"] = msgid
-        data = await self._client.call("kf/send_msg", payload)
+        try:
+            data = await self._client.call("kf/send_msg", payload)
+        except WeComApiError as exc:
+            if msgid and exc.errcode == REPEATED_MSGID:
+                log.info("kf/send_msg: msgid %s was sent before; counted as delivered", msgid)
+                return msgid
+            raise
         return str(data.get("msgid", msgid))
 
 

@@ -5,6 +5,11 @@ kf/sync_msg from the cursor saved in Redis, one sync per open_kfid at a time, pa
 while has_more. Customer text messages (origin 3) not seen before become ``InboundMessage``.
 Text messages a servicer typed in the WeCom client (origin 5, with a servicer_userid) go, each
 once, to ``on_servicer`` when one is given: Kefu keeps them in the transcript and sends nothing.
+
+Handling a message only stores it (replies go out through the outbox), so one customer's
+trouble never holds the cursor: a message whose handling failed ``max_failures`` times is
+logged and passed, and the sync moves on. ``resync`` pulls every known account without a
+callback token, on a timer, so a lost callback or a failed sync does not wait for the next one.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from core.types import Channel, InboundMessage
 log = logging.getLogger(__name__)
 
 MAX_PAGES = 1000  # a guard against a server that keeps saying has_more
+MAX_FAILURES = 3  # handling attempts of one message before the sync passes it
+FAILURES_TTL_SECONDS = 4 * 24 * 3600
 
 
 class SyncSource(Protocol):
@@ -76,7 +83,9 @@ class WeComKfIngest:
         lock_timeout: float = 120.0,
         lock_wait: float = 60.0,
         on_servicer: OnServicer | None = None,
+        max_failures: int = MAX_FAILURES,
     ) -> None:
+        self._max_failures = max_failures
         self._api = api
         self._on_servicer = on_servicer
         self._redis = redis
@@ -94,6 +103,7 @@ class WeComKfIngest:
         moves past its page, so a crash or a failed handler loses nothing: the next callback
         pulls it again (the switchboard itself is idempotent per message id).
         """
+        await self._redis.sadd(keys.kf_accounts(), event.open_kfid)
         lock = self._redis.lock(
             keys.kf_sync_lock(event.open_kfid), timeout=self._lock_timeout, blocking_timeout=self._lock_wait
         )
@@ -102,6 +112,16 @@ class WeComKfIngest:
                 return await self._sync(event, handle)
         except LockError as exc:
             raise WeComUnavailable("timed out waiting for another sync of this kf account") from exc
+
+    async def resync(self, handle: Callable[[InboundMessage], Awaitable[object]]) -> None:
+        """Pull every kf account a callback has named (no callback token: a timer's sync)."""
+        accounts = await self._redis.smembers(keys.kf_accounts())
+        for raw in sorted(accounts):
+            open_kfid = raw.decode() if isinstance(raw, bytes) else str(raw)
+            try:
+                await self.pull(KfEvent("", 0, "", open_kfid), handle)
+            except Exception:
+                log.exception("timed kf sync for %s failed; the next one tries again", open_kfid)
 
     async def _sync(
         self, event: KfEvent, handle: Callable[[InboundMessage], Awaitable[object]] | None
@@ -138,10 +158,29 @@ class WeComKfIngest:
                 if await self._dedup.first_time(msg.msgid):
                     found.append(inbound)
             elif not await self._dedup.seen(msg.msgid):
-                await handle(inbound)  # raises: not marked, cursor not moved
+                if await self._handled(handle, inbound):
+                    found.append(inbound)
                 await self._dedup.mark(msg.msgid)
-                found.append(inbound)
         return found
+
+    async def _handled(
+        self, handle: Callable[[InboundMessage], Awaitable[object]], msg: InboundMessage
+    ) -> bool:
+        """Handle one message. A failure is raised (not marked, cursor not moved: the next sync
+        tries again) until it has failed ``max_failures`` times; then it is logged and passed."""
+        try:
+            await handle(msg)
+        except Exception:
+            key = keys.kf_failures(msg.channel_message_id)
+            failures = int(await self._redis.incr(key))
+            await self._redis.expire(key, FAILURES_TTL_SECONDS)
+            if failures < self._max_failures:
+                raise
+            log.exception(
+                "kf message %s failed %d times; passed so the sync moves on", msg.channel_message_id, failures
+            )
+            return False
+        return True
 
     async def _servicer_message(self, handle: OnServicer, msg: KfMessage) -> None:
         if not await self._dedup.seen(msg.msgid):

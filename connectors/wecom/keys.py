@@ -35,6 +35,16 @@ def kf_sync_lock(open_kfid: str) -> str:
     return f"{PREFIX}:kf:sync-lock:{open_kfid}"
 
 
+def kf_accounts() -> str:
+    """Written by connectors.wecom.ingest: set of the open_kfids seen in callbacks (re-synced on a timer)."""
+    return f"{PREFIX}:kf:accounts"
+
+
+def kf_failures(msgid: str) -> str:
+    """Written by connectors.wecom.ingest: how often handling one kf message failed."""
+    return f"{PREFIX}:kf:failures:{msgid}"
+
+
 def seen_message(scope: str, msgid: str) -> str:
     """Written by connectors.wecom.dedup: a message id already handled (SET NX with a TTL)."""
     return f"{PREFIX}:seen:{scope}:{msgid}"

@@ -10,12 +10,14 @@ import contextlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import queue_entries, repo
 from conversations.channel_sessions import held
 from conversations.desk.assignments import Assignments
 from conversations.outbound import Outbound
+from conversations.outbox import Delivery
 from conversations.suggest import last_customer_text
 from conversations.tables import Conversation, Message, SuggestionUse
 from conversations.texts import text_for
@@ -46,16 +48,38 @@ class AgentActions:
             raise NotFound("conversation not found", code="conversation_not_found")
         return conv
 
-    async def reply(self, staff: Staff, conversation_id: str, text: str) -> Message:
+    async def reply(
+        self, staff: Staff, conversation_id: str, text: str, *, client_message_id: str | None = None
+    ) -> Message:
+        """Store and send an agent's reply. A retry with the same ``client_message_id`` returns
+        the stored reply and sends nothing again (the outbox owns its delivery)."""
         hooks = self.assignments.channel_sessions
-        async with self.sessions.begin() as session:
-            conv = await self.owned(session, staff, conversation_id)
-            if conv.state != ConversationState.AGENT:
-                raise Conflict("the conversation is not with an agent", code="not_assigned")
-            if holder := await hooks.holder(conv):
-                raise Conflict(f"{held(holder)}: answer there", code="wecom_servicer_session")
-            message = self.outbound.add(session, conv, "agent", text, payload={"agent": staff.username})
-        if not await self.outbound.deliver(conv, message):
+        try:
+            async with self.sessions.begin() as session:
+                conv = await self.owned(session, staff, conversation_id)
+                if client_message_id and (found := await _agent_message(session, conv.id, client_message_id)):
+                    return found
+                if conv.state != ConversationState.AGENT:
+                    raise Conflict("the conversation is not with an agent", code="not_assigned")
+                if holder := await hooks.holder(conv):
+                    raise Conflict(f"{held(holder)}: answer there", code="wecom_servicer_session")
+                message = self.outbound.add(
+                    session,
+                    conv,
+                    "agent",
+                    text,
+                    payload={"agent": staff.username},
+                    client_message_id=client_message_id,
+                )
+        except IntegrityError:
+            if not client_message_id:
+                raise
+            async with self.sessions() as session:  # the same reply, stored by a concurrent retry
+                found = await _agent_message(session, conversation_id, client_message_id)
+            if found is None:
+                raise
+            return found
+        if await self.outbound.delivery(message) == Delivery.DEAD:
             # WeCom refused (95018) a session Kefu did not hand over
             if holder := await hooks.holder(conv):
                 raise Conflict(
@@ -63,10 +87,9 @@ class AgentActions:
                     code="wecom_servicer_session",
                 )
             raise Unavailable(
-                f"the reply is saved but the {conv.channel} channel did not accept it; try again",
-                code="delivery_failed",
+                f"the reply is saved but the {conv.channel} channel refused it", code="delivery_failed"
             )
-        return message
+        return message  # sent, or failing for now and retried by the outbox
 
     async def send_suggestion(
         self, staff: Staff, conversation_id: str, text: str, *, source: str, key: str, edited: bool
@@ -165,3 +188,15 @@ class AgentActions:
         if user_id is None:
             raise NotFound(f"no agent called {username}", code="agent_not_found")
         return str(user_id)
+
+
+async def _agent_message(
+    session: AsyncSession, conversation_id: str, client_message_id: str
+) -> Message | None:
+    return await session.scalar(
+        select(Message).where(
+            Message.conversation_id == conversation_id,
+            Message.sender == "agent",
+            Message.client_message_id == client_message_id,
+        )
+    )

@@ -18,8 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.texts import TICKET_STATES, ticket_state
 from actions.ticket_status import ActionTicketStatus, find_ticket_no, local_time
 from conversations import tickets as service
-from conversations.outbound import Outbound
-from conversations.tables import Message
+from conversations.outbox import OutboxWriter
 from core.errors import Unavailable
 from store.engine import create_engine, session_factory
 from store.migrate import upgrade
@@ -37,11 +36,6 @@ class TicketDb:
     url: str
     alice: TicketView  # customer of "alice" on the web channel
     bob: TicketView
-
-
-class NoEvents:
-    async def message_added(self, conversation_id: str, message: Message) -> None:
-        return None
 
 
 @pytest.fixture
@@ -176,7 +170,7 @@ async def test_an_answered_ticket_is_being_worked_on(
                 "正在为您查询物流",
                 actor="staff:amy",
                 now=CREATED + timedelta(hours=1),
-                sink=Outbound(NoEvents()),
+                sink=OutboxWriter(),
             )
     finally:
         await engine.dispose()

@@ -9,8 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import repo as conversations
 from conversations import tickets as service
-from conversations.outbound import Outbound
-from conversations.tables import Message
+from conversations.outbox import OutboxWriter
 from core.errors import Conflict, NotFound, ValidationFailed
 from handoff.staff import add_user
 from tests.tickets.db import conversation_with
@@ -25,12 +24,7 @@ from tickets.store import get_ticket
 Sessions = async_sessionmaker[AsyncSession]
 
 
-class NoEvents:
-    async def message_added(self, conversation_id: str, message: Message) -> None:
-        return None
-
-
-SINK = Outbound(NoEvents())
+SINK = OutboxWriter()
 
 
 async def new_ticket(sessions: Sessions, user: str, at: datetime) -> str:

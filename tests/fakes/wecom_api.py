@@ -8,7 +8,8 @@ kf/send_msg with the 48-hour window (95002), 5 messages per customer message (95
 at most 2048 bytes (45002), session state rules (95018: only sessions in state 0 or 1 accept
 kf/send_msg); kf/service_state/trans (95014 for state 3 without a servicer_userid, or with one
 that is not a reception servicer when ``servicers`` is given; 95016 for a transition the state
-table forbids); message/send for a self-built app.
+table forbids); message/send for a self-built app. ``fail_sends`` makes the next kf/send_msg
+calls answer -1 (system busy) without sending, as a flaky WeCom does.
 
 Test-side helpers build the encrypted, signed callbacks Tencent would POST; ``servicer_says``
 plays a servicer answering in the WeCom client (sync_msg origin 5 with servicer_userid).
@@ -141,6 +142,7 @@ class FakeWeCom:
         self.state_changes: list[dict[str, Any]] = []
         self.gettoken_calls = 0
         self.sync_requests: list[dict[str, Any]] = []
+        self.fail_sends = 0
         self._tokens: dict[str, _Token] = {}
         self._accounts: dict[str, _Account] = {}
         self._callback_tokens: dict[str, tuple[str, float]] = {}
@@ -308,6 +310,9 @@ class FakeWeCom:
         return _ok(next_cursor=_cursor(end), has_more=has_more, msg_list=page)
 
     async def _send_msg(self, body: dict[str, Any]) -> web.Response:
+        if self.fail_sends > 0:
+            self.fail_sends -= 1
+            return _error(-1, "system busy")
         open_kfid, touser = body.get("open_kfid", ""), body.get("touser", "")
         account = self._accounts.get(open_kfid)
         if account is None:

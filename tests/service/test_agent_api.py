@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
 from sanic_testing.testing import SanicASGITestClient
 from sqlalchemy import select
 
-from conversations.tables import ChannelIdentity, CsatRating, Customer
+from conversations import outbox
+from conversations.tables import ChannelIdentity, CsatRating, Customer, Message
+from core.types import Channel
+from handoff.auth import Staff
 from handoff.routing import Rule
 from handoff.staff import add_user
+from handoff.tables import User
 from service.deps import Deps
 from tests.service.conftest import ScriptedBot
+from tests.service.staff_app import RecordingSender
 
 Headers = dict[str, str]
 
@@ -152,3 +158,43 @@ async def test_bad_agent_input_is_a_clear_4xx(client: SanicASGITestClient, deps:
     assert resp.status == 422 and resp.json["error"]["code"] == "bad_transfer"
     _, resp = await client.post("/api/agent/conversations/nope/messages", json={"text": "hi"}, headers=alice)
     assert resp.status == 404
+
+
+async def test_a_retried_reply_with_the_same_client_id_is_stored_and_sent_once(
+    client: SanicASGITestClient, deps: Deps
+) -> None:
+    sender = RecordingSender()
+    deps.outbound.register(Channel.WEB, sender)
+    alice = await staff_member(client, deps, "alice4", skills=["general"])
+    conv = (await say(client, "cust4", "帮我写一首诗"))["conversation_id"]
+    await client.put("/api/agent/status", json={"status": "online"}, headers=alice)
+    sent_before = len(sender.sent)
+    body = {"text": "您好，我来帮您", "client_message_id": "reply-1"}
+    replies = []
+    for _ in range(2):
+        _, resp = await client.post(f"/api/agent/conversations/{conv}/messages", json=body, headers=alice)
+        assert resp.status == 200, resp.text
+        replies.append(resp.json["message"])
+    assert replies[0] == replies[1]
+    async with deps.sessions() as session:
+        staff = Staff(
+            int((await session.scalar(select(User.id).where(User.username == "alice4"))) or 0),
+            "alice4",
+            "agent",
+        )
+    raced = await asyncio.gather(
+        *(deps.desk.agents.reply(staff, conv, "第二条", client_message_id="reply-2") for _ in range(3))
+    )
+    assert len({m.id for m in raced}) == 1
+    async with deps.sessions() as session:
+        stored = (await session.scalars(select(Message).where(Message.sender == "agent"))).all()
+        rows = await outbox.entries(session, [m.id for m in stored])
+    assert sorted(m.text for m in stored) == ["您好，我来帮您", "第二条"]
+    assert [row.status for row in rows] == ["sent", "sent"]
+    assert [m.text for m in sender.sent[sent_before:]] == ["您好，我来帮您", "第二条"]
+    _, resp = await client.post(
+        f"/api/agent/conversations/{conv}/messages",
+        json={"text": "x", "client_message_id": "bad id!"},
+        headers=alice,
+    )
+    assert resp.status == 422 and resp.json["error"]["code"] == "invalid_client_message_id"

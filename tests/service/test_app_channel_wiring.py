@@ -103,7 +103,7 @@ async def test_without_apps_nothing_is_installed(deps: Deps) -> None:
     raw, headers = signed(message("hi", "m1"))
     _, resp = await app.asgi_client.post("/api/app/messages", content=raw, headers=headers)
     assert resp.status == 404
-    assert Channel.APP not in deps.outbound._senders
+    assert Channel.APP not in deps.outbound.deliverer._senders
 
 
 async def test_signed_message_is_answered_once(deps: Deps, clients: dict[str, AppClient]) -> None:

@@ -13,7 +13,7 @@ from sanic_testing.testing import SanicASGITestClient
 from connectors.app.routes import create_blueprint
 from connectors.app.signing import sign
 from core.app_clients import AppClient
-from core.types import HandleResult, InboundMessage, ReplyView
+from core.types import HandleResult, InboundMessage, MessageView
 from service import errors
 
 NOW = 1_700_000_000
@@ -31,7 +31,9 @@ class RecordingHandler:
             conversation_id=f"c-{msg.channel_user_id}",
             message_id=len(self.messages),
             state="bot",
-            replies=(ReplyView(100 + len(self.messages), "bot", f"echo:{msg.text}", ({"title": "ok"},)),),
+            replies=(
+                MessageView(100 + len(self.messages), "bot", f"echo:{msg.text}", buttons=({"title": "ok"},)),
+            ),
         )
 
 
@@ -76,7 +78,15 @@ async def test_valid_request_is_handed_on(client: SanicASGITestClient, handler: 
         "message_id": 1,
         "state": "bot",
         "duplicate": False,
-        "replies": [{"id": 101, "sender": "bot", "text": "echo:hello", "buttons": [{"title": "ok"}]}],
+        "replies": [
+            {
+                "id": 101,
+                "sender": "bot",
+                "text": "echo:hello",
+                "created_at": None,
+                "buttons": [{"title": "ok"}],
+            }
+        ],
     }
     [msg] = handler.messages
     assert (msg.channel, msg.channel_user_id, msg.channel_message_id, msg.lang) == ("app", "u-1", "m-1", "en")

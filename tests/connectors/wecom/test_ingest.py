@@ -178,3 +178,44 @@ async def test_a_failing_servicer_handler_keeps_the_message_for_the_next_sync(
         await ingest.pull(event_of(fake.kf_callback(OPEN_KFID)), handle=handle)
     await ingest.pull(event_of(fake.kf_callback(OPEN_KFID)), handle=handle)
     assert len(calls) == 2 and calls[0] == calls[1]
+
+
+async def test_a_message_that_keeps_failing_is_passed_and_the_cursor_moves(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    fake.customer_says(OPEN_KFID, "wmPoison", "breaks the handler")
+    callback = fake.customer_says(OPEN_KFID, "wmNext", "waits behind it")
+    handled: list[str] = []
+
+    async def handle(msg: InboundMessage) -> None:
+        if msg.channel_user_id == "wmPoison":
+            raise RuntimeError("cannot handle this one")
+        handled.append(msg.text)
+
+    ingest = WeComKfIngest(kf_api, redis_client, MessageDedup(redis_client, "kf"), max_failures=3)
+    for _ in range(2):  # retried by the next syncs while it may still be a passing trouble
+        with pytest.raises(RuntimeError):
+            await ingest.pull(event_of(callback), handle=handle)
+    assert handled == [] and await redis_client.get(keys.kf_cursor(OPEN_KFID)) is None
+    got = await ingest.pull(event_of(callback), handle=handle)
+    assert [m.text for m in got] == ["waits behind it"] and handled == ["waits behind it"]
+    assert await redis_client.get(keys.kf_cursor(OPEN_KFID))
+    assert await ingest.pull(event_of(fake.kf_callback(OPEN_KFID)), handle=handle) == []
+
+
+async def test_resync_pulls_known_accounts_without_a_callback(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    handled: list[str] = []
+
+    async def handle(msg: InboundMessage) -> None:
+        handled.append(msg.text)
+
+    ingest = make_ingest(kf_api, redis_client)
+    await ingest.resync(handle)  # no account known yet: nothing asked
+    assert fake.sync_requests == []
+    await ingest.pull(event_of(fake.customer_says(OPEN_KFID, "wmF", "first")), handle=handle)
+    fake.customer_says(OPEN_KFID, "wmF", "its callback was lost")
+    await ingest.resync(handle)
+    assert handled == ["first", "its callback was lost"]
+    assert "token" not in fake.sync_requests[-1]
