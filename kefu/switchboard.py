@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from kefu import conversations as repo
@@ -155,7 +156,6 @@ class Switchboard:
             replies = [_handoff_reply(text_for("bot_unavailable", lang), "bot_unavailable")]
         handoff = _handoff_signal(replies)
         async with self._sessions.begin() as session:
-            conv = await repo.get_conversation(session, conv.id)
             stored = [
                 repo.add_message(
                     session,
@@ -168,10 +168,9 @@ class Switchboard:
                 for reply in replies
                 if reply.text or reply.buttons
             ]
-            db_message = await session.get(Message, message.id)
-            if db_message is not None:
-                db_message.bot_status = "done"
-            if handoff is not None:
+            await session.execute(update(Message).where(Message.id == message.id).values(bot_status="done"))
+            if handoff is not None:  # only a handoff changes the conversation (no agent holds it now)
+                conv = await repo.get_conversation(session, conv.id)
                 stored += await self._hand_off(session, conv, message, lang, handoff)
             await session.flush()
             state = conv.state
