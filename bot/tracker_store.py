@@ -2,7 +2,7 @@
 
 Rasa loads this class from ``bot/endpoints.yml`` (``type: bot.tracker_store.KefuRedisTrackerStore``;
 ``rasa`` puts its working directory, the project root, on ``sys.path``). It runs in the Rasa
-environment, so it imports only Rasa.
+environment, so it imports only Rasa (and ``bot/rasa_fixes.py``, which it installs).
 
 Why: Rasa 3.6's ``RedisTrackerStore.save`` merges the stored tracker with the one being saved.
 ``retrieve`` hands Rasa only the latest session, so when anything is stored before that session
@@ -24,8 +24,14 @@ from typing import Any
 from rasa.core.tracker_store import RedisTrackerStore
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from bot import rasa_fixes
+
 
 class KefuRedisTrackerStore(RedisTrackerStore):  # type: ignore[misc]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        rasa_fixes.install()  # Rasa builds its tracker store in each worker: a hook that always runs
+
     @staticmethod
     def _merge_trackers(prior_tracker: DialogueStateTracker, tracker: DialogueStateTracker) -> Any:
         prior, saved = list(prior_tracker.events), list(tracker.events)
