@@ -179,14 +179,18 @@ async def sequential(stack: Stack, rounds: int) -> dict[str, Any]:
 
 @dataclass
 class LoadResult:
-    turns_per_s: float
+    seconds: float
     latencies: list[float]
     cpu_s: dict[str, float]
+
+    def __add__(self, other: LoadResult) -> LoadResult:
+        cpu = {name: self.cpu_s[name] + other.cpu_s[name] for name in self.cpu_s}
+        return LoadResult(self.seconds + other.seconds, self.latencies + other.latencies, cpu)
 
     def row(self) -> dict[str, Any]:
         turns = len(self.latencies)
         return {
-            "turns_per_s": self.turns_per_s,
+            "turns_per_s": turns / self.seconds,
             **latency(self.latencies),
             "cpu_ms_per_turn": {name: 1000 * s / turns for name, s in self.cpu_s.items()},
         }
@@ -211,7 +215,7 @@ async def closed_loop(turn: Turn, conversations: int, seconds: float, pids: dict
         await asyncio.gather(*(one(i) for i in range(conversations)))
         elapsed = time.perf_counter() - start
         after = cpu_by_process(pids)
-    return LoadResult(len(latencies) / elapsed, latencies, {k: after[k] - before[k] for k in pids})
+    return LoadResult(elapsed, latencies, {k: after[k] - before[k] for k in pids})
 
 
 async def curve(
@@ -219,11 +223,12 @@ async def curve(
 ) -> list[dict[str, Any]]:
     kefu, rasa = kefu_turn(stack), rasa_turn(stack)
     rows = []
-    for i, level in enumerate(levels):
-        order = [("bare_rasa", rasa), ("kefu_web", kefu)]
-        if i % 2:  # alternate who goes first, so drift in the machine's load hits both
-            order.reverse()
-        measured = {name: (await closed_loop(turn, level, seconds, pids)).row() for name, turn in order}
+    for level in levels:
+        # Rasa, Kefu, Kefu, Rasa (half the time each): drift in the shared machine's load hits both.
+        runs: dict[str, list[LoadResult]] = {"bare_rasa": [], "kefu_web": []}
+        for name, turn in (("bare_rasa", rasa), ("kefu_web", kefu), ("kefu_web", kefu), ("bare_rasa", rasa)):
+            runs[name].append(await closed_loop(turn, level, seconds / 2, pids))
+        measured = {name: (parts[0] + parts[1]).row() for name, parts in runs.items()}
         rows.append(
             {
                 "conversations": level,
@@ -284,7 +289,7 @@ async def warm_up(stack: Stack, workers: int) -> None:
     kefu, rasa = kefu_turn(stack), rasa_turn(stack)
     async with client(8) as http:
         ok = 0
-        while ok < 8 * workers:  # /status answers 409 from a worker still loading its model
+        while ok < 8 * workers:  # several answers in a row, from every worker
             ok = ok + 1 if (await http.get(f"{stack.rasa_url}/status")).status_code == 200 else 0
         for _ in range(2):
             await asyncio.gather(
@@ -387,8 +392,8 @@ def main() -> None:
         "--long-turns", type=int, default=300, help="turns of the long conversation (0: skip)"
     )
     parser.add_argument("--window", type=int, default=10, help="turns compared at each end of it")
-    parser.add_argument("--rasa-workers", type=int, default=1)
-    parser.add_argument("--action-workers", type=int, default=1)
+    parser.add_argument("--rasa-workers", type=int, default=2, help="as `make run` (RASA_WORKERS)")
+    parser.add_argument("--action-workers", type=int, default=1, help="as `make run` (ACTIONS_WORKERS)")
     args = parser.parse_args()
     started = time.perf_counter()
     result = run(args)
