@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
+from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import identities, repo, tickets
@@ -168,7 +169,6 @@ class Switchboard:
             replies = [BotReply(text=text_for("bot_unavailable", lang), custom=signal.encode())]
         handoff = handoff_signal.find(replies)
         async with self._sessions.begin() as session:
-            conv = await repo.get_conversation(session, conv.id)
             stored = [
                 self._outbound.add(
                     session,
@@ -181,10 +181,9 @@ class Switchboard:
                 for reply in replies
                 if reply.text or reply.buttons
             ]
-            db_message = await session.get(Message, message.id)
-            if db_message is not None:
-                db_message.bot_status = "done"
-            if handoff is not None:
+            await session.execute(update(Message).where(Message.id == message.id).values(bot_status="done"))
+            if handoff is not None:  # only a handoff changes the conversation (no agent holds it now)
+                conv = await repo.get_conversation(session, conv.id)
                 stored += await self._hand_off(session, conv, message, lang, handoff)
             await session.flush()
             state = conv.state

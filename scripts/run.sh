@@ -48,14 +48,15 @@ fi
 REDIS_HOSTPORT="${REDIS_URL#redis://}"; REDIS_HOSTPORT="${REDIS_HOSTPORT%%/*}"
 export REDIS_HOST="${REDIS_HOSTPORT%%:*}" REDIS_PORT="${REDIS_HOSTPORT##*:}" REDIS_DB="${REDIS_DB:-1}"
 
-say "starting the action server on 127.0.0.1:$ACTIONS_PORT"
-.venv/bin/python -m service.action_server > "$LOGS/actions.log" 2>&1 &
+say "starting the action server on 127.0.0.1:$ACTIONS_PORT (${ACTIONS_WORKERS:-1} worker(s))"
+ACTION_SERVER_SANIC_WORKERS="${ACTIONS_WORKERS:-1}" .venv/bin/python -m service.action_server > "$LOGS/actions.log" 2>&1 &
 PIDS+=($!)
 
-say "starting Rasa on 127.0.0.1:$RASA_PORT"
+# Rasa worker processes share conversations through the Redis tracker and lock stores.
+say "starting Rasa on 127.0.0.1:$RASA_PORT (${RASA_WORKERS:-2} worker(s))"
 export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
-.venv-rasa/bin/rasa run --enable-api -i 127.0.0.1 -p "$RASA_PORT" -m bot/models \
-  --endpoints bot/endpoints.yml --credentials bot/credentials.yml > "$LOGS/rasa.log" 2>&1 &
+SANIC_WORKERS="${RASA_WORKERS:-2}" .venv-rasa/bin/rasa run --enable-api -i 127.0.0.1 -p "$RASA_PORT" \
+  -m bot/models --endpoints bot/endpoints.yml --credentials bot/credentials.yml > "$LOGS/rasa.log" 2>&1 &
 PIDS+=($!)
 
 say "starting the Kefu service on ${KEFU_HOST:-127.0.0.1}:$KEFU_PORT"

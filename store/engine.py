@@ -42,7 +42,9 @@ def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
 
 
 def create_engine(url: str) -> AsyncEngine:
-    engine = create_async_engine(async_url(url), pool_pre_ping=True)
+    driver_url = async_url(url)
+    # A ping costs a round trip per checkout; a SQLite file has no server to drop the connection.
+    engine = create_async_engine(driver_url, pool_pre_ping=not driver_url.startswith("sqlite"))
     if engine.dialect.name == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine

@@ -13,8 +13,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
+import redis
 
 from actions.texts import TEXTS
 from conversations.tables import ChannelIdentity, Customer, Order
@@ -259,3 +261,26 @@ def test_a_question_that_is_no_order_lookup_or_greeting_gets_neither(rasa_url: s
             {k: e.get(k) for k in ("event", "name", "value")} for e in events
         ]
         assert not any(e.get("name") == "order_status_form" for e in events if e["event"] == "action")
+
+
+def test_the_tracker_store_keeps_each_turn_of_a_conversation_with_metadata_once(
+    rasa_url: str, redis_url: str
+) -> None:
+    """bot/tracker_store.py is the store Rasa loaded (an unknown type falls back to an in-memory
+    store with only a warning) and its one-pass merge keeps the whole conversation: the metadata
+    slot Rasa stores before the session start, then every turn once, in order."""
+    chat = Chat(rasa_url, "zh")
+    said = ["你好", "怎么开发票", "hello there", "怎么开发票"]
+    for text in said:
+        chat.say(text)
+    parts = urlsplit(redis_url)
+    client = redis.Redis(host=parts.hostname or "127.0.0.1", port=parts.port or 6379, db=1)  # rasa_env's db
+    try:
+        raw = client.get(f"kefu:tracker:{chat.sender}")
+    finally:
+        client.close()
+    assert raw is not None
+    events = json.loads(raw)["events"]
+    assert (events[0]["event"], events[0]["name"]) == ("slot", "session_started_metadata")
+    assert [e["text"] for e in events if e["event"] == "user"] == said
+    assert len({json.dumps(e, sort_keys=True) for e in events}) == len(events)

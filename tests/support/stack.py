@@ -36,6 +36,7 @@ class Stack:
     workdir: Path
     services: list[subprocess.Popen[bytes]] = field(default_factory=list)
     service_envs: list[dict[str, str]] = field(default_factory=list)
+    pids: dict[str, int] = field(default_factory=dict)  # "actions", "rasa", "service0", ...
 
     @property
     def service_url(self) -> str:
@@ -169,8 +170,16 @@ def prepare_data(env: Mapping[str, str]) -> None:
 
 @contextmanager
 def running_stack(
-    workdir: Path, redis_url: str, *, replicas: int = 1, extra_env: Mapping[str, str] | None = None
+    workdir: Path,
+    redis_url: str,
+    *,
+    replicas: int = 1,
+    extra_env: Mapping[str, str] | None = None,
+    rasa_workers: int = 1,
+    action_workers: int = 1,
 ) -> Iterator[Stack]:
+    """``rasa_workers`` / ``action_workers``: Sanic worker processes of Rasa (``SANIC_WORKERS``,
+    possible because the lock store is Redis) and of the action server."""
     if not any(MODEL_DIR.glob("*.tar.gz")):
         subprocess.run(["bash", str(ROOT / "scripts" / "train-bot.sh")], check=True, cwd=ROOT)
     env = base_env(workdir, redis_url)
@@ -182,17 +191,17 @@ def running_stack(
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{actions_port}/webhook"
     with ExitStack() as stack:
         actions_url = f"http://127.0.0.1:{actions_port}"
-        stack.enter_context(
+        actions = stack.enter_context(
             process(
                 "actions",
                 [str(MAIN_PY), "-m", "service.action_server"],
-                env,
+                {**env, "ACTION_SERVER_SANIC_WORKERS": str(action_workers)},
                 workdir,
                 f"{actions_url}/health",
             )
         )
         rasa_url = f"http://127.0.0.1:{rasa_port}"
-        stack.enter_context(
+        rasa = stack.enter_context(
             process(
                 "rasa",
                 [
@@ -210,13 +219,15 @@ def running_stack(
                     "--credentials",
                     str(ROOT / "bot" / "credentials.yml"),
                 ],
-                env,
+                {**env, "SANIC_WORKERS": str(rasa_workers)},
                 workdir,
                 f"{rasa_url}/status",
                 timeout=300,
             )
         )
-        running = Stack(env, [], rasa_url, actions_url, workdir)
+        running = Stack(
+            env, [], rasa_url, actions_url, workdir, pids={"actions": actions.pid, "rasa": rasa.pid}
+        )
         for i in range(replicas):
             port = free_port()
             service_env = {**env, "KEFU_PORT": str(port), "RASA_URL": rasa_url, "ACTIONS_URL": actions_url}
@@ -234,6 +245,7 @@ def running_stack(
             running.services.append(proc)
             running.service_urls.append(url)
             running.service_envs.append(service_env)
+            running.pids[f"service{i}"] = proc.pid
         try:
             yield running
         finally:
