@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from handoff.routing import Rule
 from handoff.staff import add_user
 from service.deps import Deps
 from tests.service.conftest import ScriptedBot
+from tickets.group_hours import AfterHoursMode, save_group_hours
+from tickets.hours import Schedule
 
 Headers = dict[str, str]
 
@@ -112,6 +115,19 @@ async def test_vip_waits_less_and_backlog_drains_on_login(client: SanicASGITestC
     await client.post(f"/api/agent/conversations/{vip['conversation_id']}/close", headers=bob)
     _, resp = await client.get("/api/agent/conversations", headers=bob)  # freed capacity drains the queue
     assert [c["id"] for c in resp.json["conversations"]] == [normal["conversation_id"]]
+
+
+@pytest.mark.parametrize("mode", ["ticket", "queue"])
+async def test_a_group_that_never_opens_takes_messages_as_tickets(
+    client: SanicASGITestClient, deps: Deps, mode: AfterHoursMode
+) -> None:
+    deps.desk.routing.rules = (Rule(group="letters"),)
+    async with deps.sessions.begin() as session:  # leave-a-message only: no opening hours at all
+        await save_group_hours(session, "letters", Schedule(weekly={}), mode, "", datetime.now(UTC))
+    handed = await say(client, "writer", "帮我写一首诗")
+    assert handed["state"] == "ticket"
+    assert not any("第 1 位" in r["text"] for r in handed["replies"])  # no queue position promised
+    assert await deps.desk.queue.length("letters") == 0
 
 
 async def test_sticky_agent_only_when_online(client: SanicASGITestClient, deps: Deps) -> None:
