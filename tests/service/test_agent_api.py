@@ -168,3 +168,17 @@ async def test_bad_agent_input_is_a_clear_4xx(client: SanicASGITestClient, deps:
     assert resp.status == 422 and resp.json["error"]["code"] == "bad_transfer"
     _, resp = await client.post("/api/agent/conversations/nope/messages", json={"text": "hi"}, headers=alice)
     assert resp.status == 404
+
+
+async def test_a_transfer_goes_only_to_a_group_that_exists(client: SanicASGITestClient, deps: Deps) -> None:
+    alice = await staff_member(client, deps, "alice4", skills=["general"])
+    await staff_member(client, deps, "bea", skills=["billing"])  # billing exists: bea works in it
+    await client.put("/api/agent/status", json={"status": "online"}, headers=alice)
+    conv = (await say(client, "moving", "帮我写一首诗"))["conversation_id"]
+    url = f"/api/agent/conversations/{conv}/transfer"
+    _, resp = await client.post(url, json={"to_group": "nobody-works-here"}, headers=alice)
+    assert resp.status == 422 and resp.json["error"]["code"] == "unknown_group"
+    _, resp = await client.get("/api/agent/conversations", headers=alice)
+    assert [c["id"] for c in resp.json["conversations"]] == [conv]  # still alice's
+    _, resp = await client.post(url, json={"to_group": "billing"}, headers=alice)
+    assert resp.status == 200, resp.text
