@@ -39,18 +39,22 @@ def parse_rest_replies(payload: Any) -> list[BotReply]:
 
 
 class RasaClient:
-    """Talks to ``rasa run --enable-api`` over its REST channel."""
+    """Talks to ``rasa run --enable-api --auth-token`` over its REST channel.
 
-    def __init__(self, http: LazySession, base_url: str, timeout: float) -> None:
+    Rasa checks ``?token=`` on its HTTP API (``/status``) but not on channel webhooks; the token
+    goes on both, and Rasa listens on 127.0.0.1 only (docs/architecture.md, "Decisions")."""
+
+    def __init__(self, http: LazySession, base_url: str, timeout: float, token: str = "") -> None:
         self._session = http  # shared with the other outgoing calls; closed by its owner
         self._base = base_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout)
+        self._params = {"token": token} if token else {}
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
         body = {"sender": sender, "message": text, "metadata": metadata}
         try:
             async with self._session.post(
-                f"{self._base}/webhooks/rest/webhook", json=body, timeout=self._timeout
+                f"{self._base}/webhooks/rest/webhook", json=body, params=self._params, timeout=self._timeout
             ) as resp:
                 if resp.status != 200:
                     raise Unavailable(f"the bot answered HTTP {resp.status}", code="bot_unavailable")
@@ -61,7 +65,7 @@ class RasaClient:
     async def healthy(self) -> bool:
         try:
             async with self._session.get(
-                f"{self._base}/status", timeout=aiohttp.ClientTimeout(total=3)
+                f"{self._base}/status", params=self._params, timeout=aiohttp.ClientTimeout(total=3)
             ) as resp:
                 if resp.status != 200:
                     return False

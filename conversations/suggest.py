@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations.tables import Conversation, Message
 from knowledge.encoders import Encoder, get_encoder
 from knowledge.index import IndexConfig
+from knowledge.learning import looks_personal
 from knowledge.live import LiveIndex
 
 PAST_REPLIES_REFRESH = 300.0  # seconds between rebuilds of the past-replies index
@@ -63,7 +64,10 @@ class PastReplies:
 
 
 async def load_pairs(session: AsyncSession, limit: int = PAST_REPLIES_LIMIT) -> list[PastReply]:
-    """Each agent reply in a closed conversation, with the customer message just before it."""
+    """Each agent reply in a closed conversation, with the customer message just before it.
+
+    Other customers' words are shown to agents as suggestions: a pair in which either side may
+    carry personal data (``knowledge.learning.looks_personal``) is left out."""
     closed = select(Conversation.id).where(Conversation.state.in_(("closed", "bot")))
     rows = (
         await session.scalars(
@@ -76,7 +80,13 @@ async def load_pairs(session: AsyncSession, limit: int = PAST_REPLIES_LIMIT) -> 
     pairs: list[PastReply] = []
     last: Message | None = None
     for message in rows:
-        if message.sender == "agent" and last is not None and last.conversation_id == message.conversation_id:
+        if (
+            message.sender == "agent"
+            and last is not None
+            and last.conversation_id == message.conversation_id
+            and not looks_personal(last.text)
+            and not looks_personal(message.text)
+        ):
             pairs.append(PastReply(str(message.id), last.text, message.text))
         if message.sender == "customer":
             last = message

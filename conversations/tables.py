@@ -44,7 +44,7 @@ class ChannelIdentity(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    channel_user_id: Mapped[str] = mapped_column(String(128))
+    channel_user_id: Mapped[str] = mapped_column(String(160))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
@@ -55,7 +55,7 @@ class Conversation(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
     channel: Mapped[str] = mapped_column(String(16))
-    channel_user_id: Mapped[str] = mapped_column(String(128))
+    channel_user_id: Mapped[str] = mapped_column(String(160))
     entry_point: Mapped[str] = mapped_column(String(128), default="")
     state: Mapped[str] = mapped_column(String(16), default="bot", index=True)
     lang: Mapped[str] = mapped_column(String(8), default="zh")

@@ -55,6 +55,10 @@ class Settings:
     # a production install has installed); used when a version is published, recorded in it.
     knowledge_model: Path | None = None
     secret_key: str = field(default="", repr=False)
+    # Rasa's --auth-token (its HTTP API, e.g. /status, needs ?token=) and the header secret
+    # Rasa sends to the action server (bot/endpoints.yml); `make run` generates both into var/.
+    rasa_token: str = field(default="", repr=False)
+    actions_secret: str = field(default="", repr=False)
     bot_timeout: float = 30.0
     wecom: WeComSettings = field(default_factory=WeComSettings)
     # the mobile-app channel's backends (KEFU_APPS, KEFU_APP_SECRET_<ID>); empty: the channel is off
@@ -82,6 +86,8 @@ class Settings:
             secret_key=_required(env, "KEFU_SECRET_KEY")
             if require_secret
             else env.get("KEFU_SECRET_KEY", ""),
+            rasa_token=env.get("KEFU_RASA_TOKEN", ""),
+            actions_secret=env.get("KEFU_ACTIONS_SECRET", ""),
             bot_timeout=float(env.get("KEFU_BOT_TIMEOUT", "30")),
             wecom=WeComSettings(
                 corp_id=env.get("WECOM_CORP_ID", ""),

@@ -37,10 +37,16 @@ UNANSWERED_STATUSES: tuple[str, ...] = ("open", "added", "dismissed")
 LEARNED_STATUSES: tuple[str, ...] = ("active", "rejected")
 
 
+def looks_personal(text: str) -> bool:
+    """Whether a text may carry personal data (6+ digits, an e-mail address, a link): such a
+    text is never learned, nor shown to anyone but the conversation's own people."""
+    return _PERSONAL.search(text) is not None
+
+
 def learnable(text: str) -> str | None:
     """The text to learn (spaces collapsed), or None: too short, too long or personal-looking."""
     cleaned = _SPACE.sub(" ", text).strip()
-    if not MIN_CHARS <= len(cleaned) <= MAX_CHARS or _PERSONAL.search(cleaned):
+    if not MIN_CHARS <= len(cleaned) <= MAX_CHARS or looks_personal(cleaned):
         return None
     return cleaned
 

@@ -7,6 +7,8 @@ cd "$ROOT"
 bash scripts/setup.sh
 
 export KEFU_SECRET_KEY="${KEFU_SECRET_KEY:-$(cat "$VAR/secret_key")}"
+export KEFU_RASA_TOKEN="${KEFU_RASA_TOKEN:-$(cat "$VAR/rasa_token")}"
+export KEFU_ACTIONS_SECRET="${KEFU_ACTIONS_SECRET:-$(cat "$VAR/actions_secret")}"
 export KEFU_PORT="${KEFU_PORT:-8080}" RASA_PORT="${RASA_PORT:-5005}" ACTIONS_PORT="${ACTIONS_PORT:-5055}"
 export KEFU_REDIS_PORT="${KEFU_REDIS_PORT:-6390}"
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$VAR/kefu.db}"
@@ -55,8 +57,9 @@ PIDS+=($!)
 # Rasa worker processes share conversations through the Redis tracker and lock stores.
 say "starting Rasa on 127.0.0.1:$RASA_PORT (${RASA_WORKERS:-2} worker(s))"
 export ACTION_ENDPOINT_URL="http://127.0.0.1:$ACTIONS_PORT/webhook"
-SANIC_WORKERS="${RASA_WORKERS:-2}" .venv-rasa/bin/rasa run --enable-api -i 127.0.0.1 -p "$RASA_PORT" \
-  -m bot/models --endpoints bot/endpoints.yml --credentials bot/credentials.yml > "$LOGS/rasa.log" 2>&1 &
+SANIC_WORKERS="${RASA_WORKERS:-2}" .venv-rasa/bin/rasa run --enable-api --auth-token "$KEFU_RASA_TOKEN" \
+  -i 127.0.0.1 -p "$RASA_PORT" -m bot/models --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
+  > "$LOGS/rasa.log" 2>&1 &
 PIDS+=($!)
 
 say "starting the Kefu service on ${KEFU_HOST:-127.0.0.1}:$KEFU_PORT"
@@ -64,7 +67,7 @@ say "starting the Kefu service on ${KEFU_HOST:-127.0.0.1}:$KEFU_PORT"
 PIDS+=($!)
 
 wait_http "action server" "http://127.0.0.1:$ACTIONS_PORT/health" 120 "$LOGS/actions.log"
-wait_http "Rasa" "http://127.0.0.1:$RASA_PORT/status" 240 "$LOGS/rasa.log"
+wait_http "Rasa" "http://127.0.0.1:$RASA_PORT/status?token=$KEFU_RASA_TOKEN" 240 "$LOGS/rasa.log"
 wait_http "Kefu service" "http://127.0.0.1:$KEFU_PORT/healthz" 120 "$LOGS/service.log"
 
 cat <<MSG
@@ -72,7 +75,7 @@ cat <<MSG
   Kefu is running.
     Customer web widget   http://127.0.0.1:$KEFU_PORT/
     Health                http://127.0.0.1:$KEFU_PORT/healthz
-    Rasa (internal)       http://127.0.0.1:$RASA_PORT/status
+    Rasa (internal)       http://127.0.0.1:$RASA_PORT/status?token=<var/rasa_token>
     Action server         http://127.0.0.1:$ACTIONS_PORT/health
   Logs in var/log/. Press Ctrl-C to stop everything.
 

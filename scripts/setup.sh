@@ -50,8 +50,10 @@ if [ $FOR_TESTS = 1 ]; then
   exit 0
 fi
 
-say "[5/7] secret key and database"
-[ -s "$VAR/secret_key" ] || (umask 077; .venv/bin/python -c "import secrets; print(secrets.token_urlsafe(32))" > "$VAR/secret_key")
+say "[5/7] secrets and database"
+for name in secret_key rasa_token actions_secret; do  # the service's, Rasa's API, the action server's
+  [ -s "$VAR/$name" ] || (umask 077; .venv/bin/python -c "import secrets; print(secrets.token_urlsafe(32))" > "$VAR/$name")
+done
 export KEFU_SECRET_KEY="${KEFU_SECRET_KEY:-$(cat "$VAR/secret_key")}"
 .venv/bin/kefu db upgrade
 

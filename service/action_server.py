@@ -3,18 +3,30 @@
 The composition root of the actions process: the actions (``actions/``) get their outside
 systems here (the live knowledge index, the order and ticket lookups).
 
+Only Rasa may call it: every request but ``/health`` must carry ``X-Kefu-Actions-Secret``
+(Rasa sends it from bot/endpoints.yml), or it is a 401. rasa_sdk has no authentication of its
+own, so the app is rasa_sdk's with one request middleware.
 
-Environment: ACTIONS_PORT, ACTIONS_HOST, DATABASE_URL (orders, tickets), KEFU_KNOWLEDGE_DIR (index root),
-ACTION_SERVER_SANIC_WORKERS (rasa_sdk's worker count, default 1).
+Environment: KEFU_ACTIONS_SECRET (required), ACTIONS_PORT, ACTIONS_HOST, DATABASE_URL (orders,
+tickets), KEFU_KNOWLEDGE_DIR (index root), ACTION_SERVER_SANIC_WORKERS (rasa_sdk's worker count,
+default 1).
 """
 
 from __future__ import annotations
 
+import hmac
 import logging
 import os
 import sys
+from functools import partial
+from typing import Any
 
 from rasa_sdk import endpoint
+from rasa_sdk.executor import ActionExecutor
+from rasa_sdk.utils import number_of_sanic_workers
+from sanic import HTTPResponse, Request, Sanic
+from sanic.response import json as json_response
+from sanic.worker.loader import AppLoader
 
 from actions.live_knowledge import LazyLiveIndex
 from actions.registry import build_executor
@@ -23,6 +35,43 @@ from core.settings import Settings, SettingsError
 from tickets.lookup import SqlTicketLookup
 
 COMPAT_WARNING = "ignore:Your versions of rasa and rasa_sdk:UserWarning"
+SECRET_HEADER = "X-Kefu-Actions-Secret"
+OPEN_PATHS = frozenset({"/health"})
+
+
+def require_secret(app: Sanic[Any, Any], secret: str) -> None:
+    """Refuse (401 ``bad_actions_secret``) every request without the shared secret."""
+    expected = secret.encode()
+
+    @app.on_request
+    async def check_secret(request: Request) -> HTTPResponse | None:
+        if request.path in OPEN_PATHS:
+            return None
+        given = request.headers.get(SECRET_HEADER, "").encode()
+        if hmac.compare_digest(given, expected):
+            return None
+        return json_response(
+            {"error": {"code": "bad_actions_secret", "message": f"{SECRET_HEADER} is missing or wrong"}},
+            status=401,
+        )
+
+
+def create_app(executor: ActionExecutor, secret: str) -> Sanic[Any, Any]:
+    """rasa_sdk's app behind the secret (module level: Sanic's loader builds it in each worker).
+    Only Rasa calls this server: no CORS, no tracing endpoints file."""
+    if not secret:
+        raise SettingsError("KEFU_ACTIONS_SECRET is required (Rasa sends it; `make run` generates one)")
+    app: Sanic[Any, Any] = endpoint.create_app_for_serve(executor, cors_origins="", endpoints="")
+    require_secret(app, secret)
+    return app
+
+
+def serve(executor: ActionExecutor, secret: str, host: str, port: int) -> None:
+    """What ``rasa_sdk.endpoint.run`` does, with ``create_app`` as the factory."""
+    loader = AppLoader(factory=partial(create_app, executor, secret))
+    app = loader.load()
+    app.prepare(host=host, port=port, workers=number_of_sanic_workers())
+    Sanic.serve(primary=app, app_loader=loader)
 
 
 def configure_process() -> None:
@@ -44,17 +93,17 @@ def main() -> int:
     configure_process()
     try:
         settings = Settings.from_env(require_secret=False)
+        if not settings.actions_secret:
+            raise SettingsError("KEFU_ACTIONS_SECRET is required (Rasa sends it; `make run` generates one)")
     except SettingsError as exc:
         print(f"actions: {exc}", file=sys.stderr)
         return 2
-    os.environ["SANIC_HOST"] = settings.actions_host  # rasa_sdk reads its bind address from SANIC_HOST
     executor = build_executor(
         LazyLiveIndex(settings.knowledge_dir),
         SqlOrderLookup(settings.database_url),
         SqlTicketLookup(settings.database_url),
     )
-    # Only Rasa calls this server: no CORS, no tracing endpoints file.
-    endpoint.run(executor, port=settings.actions_port, cors_origins="", endpoints="")
+    serve(executor, settings.actions_secret, settings.actions_host, settings.actions_port)
     return 0
 
 

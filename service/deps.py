@@ -97,7 +97,7 @@ def build_deps(settings: Settings) -> Deps:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     http = LazySession()
-    bot = RasaClient(http, settings.rasa_url, settings.bot_timeout)
+    bot = RasaClient(http, settings.rasa_url, settings.bot_timeout, settings.rasa_token)
     events = RedisEvents(client)
     outbound = Outbound(Deliverer(sessions, {Channel.WEB: SocketSender(events)}))
     handoff_events = HandoffEvents(client)

@@ -32,6 +32,7 @@ from connectors.wecom import (
     KfApi,
     KfMessage,
     MessageDedup,
+    ReplayGuard,
     ServicerSessions,
     WeComAppIngest,
     WeComClient,
@@ -243,7 +244,7 @@ def build(
         ingest = WeComKfIngest(
             kf_api, redis, MessageDedup(redis, "kf"), on_servicer=ServicerTranscript(db, events, mapping)
         )
-        wiring.blueprints.append(create_kf_blueprint(crypto, ingest, on_kf))
+        wiring.blueprints.append(create_kf_blueprint(crypto, ingest, on_kf, ReplayGuard(redis, "kf")))
         wiring.resync = lambda: ingest.resync(on_kf)
         wiring.senders[Channel.WECOM_KF] = kf_sender
         wiring.sessions[Channel.WECOM_KF] = KfSessions(servicers, mapping)
@@ -256,7 +257,9 @@ def build(
 
         crypto = WeComCrypto(settings.app_token, settings.app_aes_key, settings.corp_id)
         wiring.blueprints.append(
-            create_app_blueprint(crypto, WeComAppIngest(MessageDedup(redis, "app")), on_app)
+            create_app_blueprint(
+                crypto, WeComAppIngest(MessageDedup(redis, "app")), on_app, ReplayGuard(redis, "app")
+            )
         )
         wiring.senders[Channel.WECOM_APP] = app_sender
     return wiring

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from connectors.app.users import scoped_user
 from connectors.base import optional_lang, require_id, require_text
 from core.errors import ValidationFailed
 from core.types import Channel, InboundMessage
@@ -51,7 +52,7 @@ def parse_app_message(data: dict[str, Any], app_id: str) -> InboundMessage:
         metadata["tier"] = tier
     return InboundMessage(
         channel=Channel.APP,
-        channel_user_id=require_id(data.get("user_id"), "user_id"),
+        channel_user_id=scoped_user(app_id, require_id(data.get("user_id"), "user_id")),
         text=require_text(data.get("text")),
         channel_message_id=require_id(data.get("message_id"), "message_id"),
         lang=optional_lang(data.get("lang")),

@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from typing import Protocol
 
+from connectors.app.users import app_user
 from connectors.app.webhook import AppMessage
 from core.app_clients import AppClient
 from core.types import OutboundMessage
@@ -48,4 +49,5 @@ class AppChannelSender:
             return
         created_at = message.created_at or datetime.fromtimestamp(self._clock(), UTC).isoformat()
         app_message = AppMessage(message.message_id, message.sender, message.text, created_at)
-        await self._sender.send(client, message.channel_user_id, message.conversation_id, app_message)
+        user_id = app_user(client.app_id, message.channel_user_id)
+        await self._sender.send(client, user_id, message.conversation_id, app_message)

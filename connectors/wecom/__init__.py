@@ -6,7 +6,7 @@ What the service needs to wire it (see each module for details)::
     client = WeComClient(session, redis, corp_id, secret, base_url=api_base)
     ingest = WeComKfIngest(KfApi(client), redis, MessageDedup(redis, "kf"), on_servicer=...)
     servicers = ServicerSessions(KfApi(client), redis)   # state 3 / 4 when humans take over
-    app.blueprint(create_kf_blueprint(crypto, ingest, on_inbound))
+    app.blueprint(create_kf_blueprint(crypto, ingest, on_inbound, ReplayGuard(redis, "kf")))
 """
 
 from connectors.wecom.api import DEFAULT_API_BASE, AppApi, KfApi, WeComClient
@@ -17,6 +17,7 @@ from connectors.wecom.errors import (
     BadSignature,
     SendQuotaExceeded,
     SendWindowClosed,
+    StaleCallback,
     WeComApiError,
     WeComAuthError,
     WeComCryptoError,
@@ -28,6 +29,7 @@ from connectors.wecom.errors import (
 )
 from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
 from connectors.wecom.models import KfMessage, MenuItem, ServiceState, split_text
+from connectors.wecom.replay import ReplayGuard
 from connectors.wecom.routes import create_app_blueprint, create_kf_blueprint
 from connectors.wecom.sessions import UNKNOWN_SERVICER, ServicerSessions
 
@@ -41,10 +43,12 @@ __all__ = [
     "KfMessage",
     "MenuItem",
     "MessageDedup",
+    "ReplayGuard",
     "SendQuotaExceeded",
     "SendWindowClosed",
     "ServiceState",
     "ServicerSessions",
+    "StaleCallback",
     "WeComApiError",
     "WeComAppIngest",
     "WeComAuthError",

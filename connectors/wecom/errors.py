@@ -17,6 +17,13 @@ class BadSignature(WeComCryptoError):
     code = "bad_signature"
 
 
+class StaleCallback(WeComCryptoError):
+    """A correctly signed callback stamped too far from now: a replay, or a badly wrong clock."""
+
+    status = 403
+    code = "stale_callback"
+
+
 class BadPadding(WeComCryptoError):
     code = "bad_padding"
 

@@ -50,6 +50,11 @@ def seen_message(scope: str, msgid: str) -> str:
     return f"{PREFIX}:seen:{scope}:{msgid}"
 
 
+def callback_nonce(scope: str, timestamp: str, nonce: str) -> str:
+    """Written by connectors.wecom.replay: a callback already received (SET NX with a TTL)."""
+    return f"{PREFIX}:nonce:{scope}:{timestamp}:{nonce}"
+
+
 def kf_servicer(open_kfid: str, external_userid: str) -> str:
     """Written by connectors.wecom.sessions: the servicer holding a kf session (state 3)."""
     return f"{PREFIX}:kf:servicer:{open_kfid}:{external_userid}"

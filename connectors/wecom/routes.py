@@ -3,7 +3,8 @@
 GET is Tencent's URL check: verify the signature over echostr, answer the decrypted text.
 POST verifies and decrypts the envelope, answers "success" at once (Tencent retries after 5 s)
 and leaves syncing and handling to a background task. A bad signature is a 403 and nothing
-is decrypted or processed.
+is decrypted or processed; so is a stale timestamp, and a repeated one is answered but not
+handled again (``connectors.wecom.replay``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sanic.response import HTTPResponse, json, text
 from connectors.wecom.crypto import WeComCrypto
 from connectors.wecom.errors import WeComCryptoError, WeComPayloadError
 from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
+from connectors.wecom.replay import ReplayGuard
 from connectors.wecom.xml import AppTextMessage, Callback, KfEvent, parse_callback, parse_envelope
 from core.errors import KefuError
 from core.types import InboundMessage
@@ -42,6 +44,15 @@ def open_callback(crypto: WeComCrypto, request: Request) -> Callback:
         _arg(request, "msg_signature"), _arg(request, "timestamp"), _arg(request, "nonce"), envelope.encrypt
     )
     return parse_callback(plaintext)
+
+
+async def open_fresh_callback(crypto: WeComCrypto, guard: ReplayGuard, request: Request) -> Callback | None:
+    """``open_callback``, then the replay check: None for a callback received before."""
+    callback = open_callback(crypto, request)
+    if not await guard.first_time(_arg(request, "timestamp"), _arg(request, "nonce")):
+        log.info("a WeCom callback arrived again (a retry or a replay); not handled twice")
+        return None
+    return callback
 
 
 def _verify_url(crypto: WeComCrypto) -> Handler:
@@ -96,9 +107,11 @@ def _blueprint(name: str, prefix: str, crypto: WeComCrypto, receive: Handler) ->
     return bp
 
 
-def create_kf_blueprint(crypto: WeComCrypto, ingest: WeComKfIngest, on_inbound: OnInbound) -> Blueprint:
+def create_kf_blueprint(
+    crypto: WeComCrypto, ingest: WeComKfIngest, on_inbound: OnInbound, guard: ReplayGuard
+) -> Blueprint:
     async def receive(request: Request) -> HTTPResponse:
-        callback = open_callback(crypto, request)
+        callback = await open_fresh_callback(crypto, guard, request)
         if isinstance(callback, KfEvent):
             request.app.add_task(run_kf_sync(ingest, on_inbound, callback))
         return text("success")
@@ -106,9 +119,11 @@ def create_kf_blueprint(crypto: WeComCrypto, ingest: WeComKfIngest, on_inbound: 
     return _blueprint("wecom_kf", "/wecom/kf", crypto, receive)
 
 
-def create_app_blueprint(crypto: WeComCrypto, ingest: WeComAppIngest, on_inbound: OnInbound) -> Blueprint:
+def create_app_blueprint(
+    crypto: WeComCrypto, ingest: WeComAppIngest, on_inbound: OnInbound, guard: ReplayGuard
+) -> Blueprint:
     async def receive(request: Request) -> HTTPResponse:
-        callback = open_callback(crypto, request)
+        callback = await open_fresh_callback(crypto, guard, request)
         if isinstance(callback, AppTextMessage):
             request.app.add_task(run_app_message(ingest, on_inbound, callback))
         return text("success")

@@ -48,9 +48,12 @@ def build_desk(
     outbound: Outbound,
 ) -> Desk:
     assignments = Assignments(sessions, presence, assigner, outbound)
-    agents = AgentActions(sessions, queue, assigner, assignments, events, outbound)
+    routing = HandoffRouting(sessions, queue, assignments, events)
+    agents = AgentActions(
+        sessions, queue, assigner, assignments, events, outbound, lambda: [r.group for r in routing.rules]
+    )
     return Desk(
-        routing=HandoffRouting(sessions, queue, assignments, events),
+        routing=routing,
         assignments=assignments,
         agents=agents,
         csat=Csat(sessions),

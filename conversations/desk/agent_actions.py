@@ -7,6 +7,7 @@ and the engine's seats follow through ``Assignments``.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -16,18 +17,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations import queue_entries, repo
 from conversations.channel_sessions import held
 from conversations.desk.assignments import Assignments
+from conversations.desk.groups import group_known
 from conversations.outbound import Outbound
 from conversations.outbox import Delivery
 from conversations.suggest import last_customer_text
 from conversations.tables import Conversation, Message, SuggestionUse
 from conversations.texts import text_for
-from core.errors import Conflict, NotFound, Unavailable
+from core.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from core.lang import lang_of
 from core.types import ConversationState
 from handoff.assigner import Assigner
 from handoff.auth import Staff
 from handoff.events import HandoffEvents, Subscription
 from handoff.queue import HandoffQueue
+from handoff.routing import DEFAULT_RULES
 from handoff.tables import User
 from knowledge import learning
 
@@ -40,6 +43,8 @@ class AgentActions:
     assignments: Assignments
     events: HandoffEvents
     outbound: Outbound
+    # the groups the routing rules send to (they change with the rules, so asked each time)
+    routed_groups: Callable[[], Iterable[str]] = lambda: [rule.group for rule in DEFAULT_RULES]
 
     async def owned(self, session: AsyncSession, staff: Staff, conversation_id: str) -> Conversation:
         """The conversation if this agent holds it (a supervisor may open any); else not found."""
@@ -128,6 +133,8 @@ class AgentActions:
         async with self.sessions() as session:
             conv = await self.owned(session, staff, conversation_id)
             target_id = await self._agent_id(session, to_agent) if to_agent else None
+            if to_group and not await group_known(session, to_group, self.routed_groups()):
+                raise ValidationFailed(f"there is no group {to_group!r}", code="unknown_group")
             await self.assignments.channel_sessions.check_transfer(conv, to_agent)
         result = await self.assigner.transfer(conversation_id, to_agent=target_id, to_group=to_group)
         requeued = await self.queue.entry(conversation_id) if result.assignment is None else None

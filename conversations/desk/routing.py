@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -24,8 +25,9 @@ from handoff.model import QueueEntry, Tier
 from handoff.queue import HandoffQueue
 from handoff.routing import DEFAULT_RULES, Rule, route
 from tickets.after_hours import AfterHoursDecision, decide
-from tickets.group_hours import load_group_hours
-from tickets.hours import Schedule
+from tickets.errors import BeyondHorizon, HolidayDataMissing
+from tickets.group_hours import AfterHoursMode, load_group_hours
+from tickets.hours import Schedule, add_business_time
 from tickets.sla import DEFAULT_SLA_TABLE
 
 log = logging.getLogger(__name__)
@@ -129,7 +131,13 @@ class HandoffRouting:
         hours = await load_group_hours(session, group)
         reply_within = DEFAULT_SLA_TABLE.policy_for("normal", handoff.tier).first_response
         now = to_datetime(self.clock())
+
         try:
+            if _never_opens(hours.schedule, now):
+                # A leave-a-message-only group: nobody will ever work its queue, so never queue.
+                # No reply time can be promised, so the text says "as soon as we can".
+                mode: AfterHoursMode = "bot_only" if hours.after_hours_mode == "bot_only" else "ticket"
+                return decide(hours.schedule, mode, now, handoff.lang, announcement=hours.announcement)
             decision = decide(
                 hours.schedule,
                 hours.after_hours_mode,
@@ -164,3 +172,14 @@ class HandoffRouting:
             .limit(1)
         )
         return str(found) if found is not None else ""
+
+
+def _never_opens(schedule: Schedule, now: datetime) -> bool:
+    """True when the schedule has no open minute within the hours' horizon (about a year)."""
+    try:
+        add_business_time(schedule, now, timedelta(minutes=1))
+    except BeyondHorizon:
+        return True
+    except HolidayDataMissing:
+        return False  # the calendar ends first: unknown, so not "never"
+    return False

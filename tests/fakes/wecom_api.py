@@ -24,7 +24,8 @@ from __future__ import annotations
 import json
 import re
 import secrets as secrets_module
-from collections.abc import Iterable
+import time
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -126,6 +127,7 @@ class FakeWeCom:
         rate_limit: int = 1000,
         rate_window: float = 60.0,
         servicers: Iterable[str] | None = None,
+        callback_clock: Callable[[], float] = time.time,
     ) -> None:
         self.corp_id = corp_id
         # The corp's reception servicers (接待人员); None accepts any userid.
@@ -133,6 +135,8 @@ class FakeWeCom:
         self.secrets = set(secrets)
         self.agent_id = agent_id
         self.clock = clock or FakeClock()
+        # Tencent stamps callbacks with the wall clock, which the receiver checks for freshness.
+        self.callback_clock = callback_clock
         self.crypto = WeComCrypto(token, aes_key, corp_id)
         self.token_ttl = token_ttl
         self.rate_limit = rate_limit
@@ -197,7 +201,7 @@ class FakeWeCom:
 
     def url_check(self, echo: str) -> dict[str, str]:
         """Query parameters of Tencent's GET that checks a callback URL."""
-        timestamp, nonce = str(int(self.clock())), str(self._next())
+        timestamp, nonce = str(int(self.callback_clock())), _nonce()
         sealed = self.crypto.seal(echo, timestamp, nonce)
         return {
             "msg_signature": sealed.msg_signature,
@@ -238,7 +242,7 @@ class FakeWeCom:
         )
 
     def _sign(self, plaintext: str, *, agent_id: str, token: str = "") -> SignedCallback:
-        timestamp, nonce = str(int(self.clock())), str(100000000 + self._next())
+        timestamp, nonce = str(int(self.callback_clock())), _nonce()
         sealed = self.crypto.seal(plaintext, timestamp, nonce)
         params = {"msg_signature": sealed.msg_signature, "timestamp": timestamp, "nonce": nonce}
         body = build_envelope(self.corp_id, sealed.encrypt, agent_id)
@@ -406,6 +410,11 @@ def _cursor_index(cursor: object) -> int | None:
     if not isinstance(cursor, str) or not re.fullmatch(r"C[0-9a-f]{8}", cursor):
         return None
     return int(cursor[1:], 16)
+
+
+def _nonce() -> str:
+    """Random, as Tencent's: callbacks from different fakes in the same second never collide."""
+    return str(10**9 + secrets_module.randbelow(9 * 10**9))
 
 
 def create_fake_wecom(

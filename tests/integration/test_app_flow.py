@@ -123,7 +123,7 @@ def test_phone_links_the_app_user_to_the_web_customer(stack: Stack) -> None:
         ("web", web["conversation_id"]),
         ("app", app_result["conversation_id"]),
     }
-    assert {("app", user), ("phone", phone), ("web", visitor)} <= {
+    assert {("app", f"{APP_ID}:{user}"), ("phone", phone), ("web", visitor)} <= {
         (i["channel"], i["channel_user_id"]) for i in customer["identities"]
     }
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import urllib.error
 import urllib.request
 import uuid
 from collections.abc import Iterator
@@ -25,7 +26,16 @@ from knowledge.index import IndexConfig, build_index
 from knowledge.live import next_version_dir, write_current
 from store.base import Base
 from store.engine import create_engine, session_factory
-from tests.support.rasa import action_server, actions_env, rasa_env, rasa_server, send, trained_model
+from tests.support.rasa import (
+    RASA_TOKEN,
+    Server,
+    action_server,
+    actions_env,
+    rasa_env,
+    rasa_server,
+    send,
+    trained_model,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -131,7 +141,8 @@ def _publish_knowledge(root: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def rasa_url(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[str]:
+def servers(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterator[tuple[Server, Server]]:
+    """(Rasa, the action server), each locked: Rasa's token, the actions' shared secret."""
     workdir = tmp_path_factory.mktemp("bot")
     model = trained_model()
     database_url = f"sqlite:///{workdir / 'kefu.db'}"
@@ -141,7 +152,39 @@ def rasa_url(tmp_path_factory: pytest.TempPathFactory, redis_url: str) -> Iterat
     with action_server(env, workdir) as actions:
         bot_env = rasa_env(action_endpoint_url=actions.webhook_url, redis_url=redis_url)
         with rasa_server(model, bot_env, workdir) as rasa:
-            yield rasa.url
+            yield rasa, actions
+
+
+@pytest.fixture(scope="module")
+def rasa_url(servers: tuple[Server, Server]) -> str:
+    return servers[0].url
+
+
+def _status(url: str, data: bytes | None = None) -> int:
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as resp:
+            return int(resp.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_rasas_http_api_needs_the_token(servers: tuple[Server, Server]) -> None:
+    rasa, _ = servers
+    assert _status(f"{rasa.url}/status") == 401
+    assert _status(f"{rasa.url}/status?token=wrong") == 401
+    assert _status(f"{rasa.url}/conversations/anyone/tracker") == 401
+    assert _status(f"{rasa.url}/model/parse", json.dumps({"text": "hi"}).encode()) == 401
+    assert _status(f"{rasa.url}/status?token={rasa.token}") == 200
+
+
+def test_the_action_server_answers_only_rasa(servers: tuple[Server, Server]) -> None:
+    _, actions = servers
+    call = {"next_action": "action_handoff", "sender_id": "x", "tracker": {}, "domain": {}}
+    assert _status(actions.webhook_url, json.dumps(call).encode()) == 401
+    assert _status(f"{actions.url}/actions") == 401
+    assert _status(f"{actions.url}/health") == 200
+    # ... while the conversations through Rasa (which sends the secret) reach it: the tests below
 
 
 class Chat:
@@ -253,7 +296,8 @@ def test_a_question_that_is_no_order_lookup_or_greeting_gets_neither(rasa_url: s
     assert said, "the bot always answers, asks which entry was meant, or hands off"
     assert TEXTS["ask_order_no"]["zh"] not in said
     assert TEXTS["greet"]["zh"] not in said
-    with urllib.request.urlopen(f"{rasa_url}/conversations/{chat.sender}/tracker", timeout=10) as resp:
+    tracker = f"{rasa_url}/conversations/{chat.sender}/tracker?token={RASA_TOKEN}"
+    with urllib.request.urlopen(tracker, timeout=10) as resp:
         events = json.loads(resp.read())["events"]
     [user] = [e for e in events if e["event"] == "user"]
     if user["parse_data"]["intent"]["name"] == "order_status":  # the gate ran and kept the form shut

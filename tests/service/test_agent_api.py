@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -19,6 +20,8 @@ from handoff.tables import User
 from service.deps import Deps
 from tests.service.conftest import ScriptedBot
 from tests.service.staff_app import RecordingSender
+from tickets.group_hours import AfterHoursMode, save_group_hours
+from tickets.hours import Schedule
 
 Headers = dict[str, str]
 
@@ -120,6 +123,19 @@ async def test_vip_waits_less_and_backlog_drains_on_login(client: SanicASGITestC
     assert [c["id"] for c in resp.json["conversations"]] == [normal["conversation_id"]]
 
 
+@pytest.mark.parametrize("mode", ["ticket", "queue"])
+async def test_a_group_that_never_opens_takes_messages_as_tickets(
+    client: SanicASGITestClient, deps: Deps, mode: AfterHoursMode
+) -> None:
+    deps.desk.routing.rules = (Rule(group="letters"),)
+    async with deps.sessions.begin() as session:  # leave-a-message only: no opening hours at all
+        await save_group_hours(session, "letters", Schedule(weekly={}), mode, "", datetime.now(UTC))
+    handed = await say(client, "writer", "帮我写一首诗")
+    assert handed["state"] == "ticket"
+    assert not any("第 1 位" in r["text"] for r in handed["replies"])  # no queue position promised
+    assert await deps.desk.queue.length("letters") == 0
+
+
 async def test_sticky_agent_only_when_online(client: SanicASGITestClient, deps: Deps) -> None:
     alice = await staff_member(client, deps, "alice2", skills=["general"])
     carl = await staff_member(client, deps, "carl", skills=["general"])
@@ -198,3 +214,17 @@ async def test_a_retried_reply_with_the_same_client_id_is_stored_and_sent_once(
         headers=alice,
     )
     assert resp.status == 422 and resp.json["error"]["code"] == "invalid_client_message_id"
+
+
+async def test_a_transfer_goes_only_to_a_group_that_exists(client: SanicASGITestClient, deps: Deps) -> None:
+    alice = await staff_member(client, deps, "alice4", skills=["general"])
+    await staff_member(client, deps, "bea", skills=["billing"])  # billing exists: bea works in it
+    await client.put("/api/agent/status", json={"status": "online"}, headers=alice)
+    conv = (await say(client, "moving", "帮我写一首诗"))["conversation_id"]
+    url = f"/api/agent/conversations/{conv}/transfer"
+    _, resp = await client.post(url, json={"to_group": "nobody-works-here"}, headers=alice)
+    assert resp.status == 422 and resp.json["error"]["code"] == "unknown_group"
+    _, resp = await client.get("/api/agent/conversations", headers=alice)
+    assert [c["id"] for c in resp.json["conversations"]] == [conv]  # still alice's
+    _, resp = await client.post(url, json={"to_group": "billing"}, headers=alice)
+    assert resp.status == 200, resp.text

@@ -199,3 +199,35 @@ async def test_dead_letters_are_listed_and_redriven_by_admins(
     assert resp.status == 404 and resp.json["error"]["code"] == "dead_letter_not_found"
     _, resp = await client.get("/api/admin/app/dead-letters?limit=0", headers=tokens["admin"])
     assert resp.status == 422
+
+
+async def test_the_same_user_id_in_two_apps_is_two_customers(deps: Deps, receiver: Receiver) -> None:
+    mall_secret = "mall-secret-0123456789abcdef"
+    clients = {
+        "shop": AppClient("shop", SECRET, receiver.url),
+        "mall": AppClient("mall", mall_secret, receiver.url),
+    }
+    app = make_app(deps, clients)
+    answers = {}
+    for app_id, secret in (("shop", SECRET), ("mall", mall_secret)):
+        raw, headers = signed({**message(f"我是 {app_id} 的用户", "m-1"), "app_id": app_id}, secret)
+        _, resp = await app.asgi_client.post(
+            "/api/app/messages", content=raw, headers={**headers, "X-Kefu-App": app_id}
+        )
+        assert resp.status == 200, resp.text
+        answers[app_id] = resp.json["conversation_id"]
+    assert answers["shop"] != answers["mall"]  # mall's u1 does not continue shop's u1's thread
+    async with deps.sessions.begin() as session:
+        shop_conv = await repo.get_conversation(session, answers["shop"])
+        mall_conv = await repo.get_conversation(session, answers["mall"])
+        assert shop_conv.customer_id != mall_conv.customer_id
+        stored = deps.outbound.add(session, shop_conv, "agent", "只给 shop 的 u1")
+    wiring = app_channel.build(deps, clients)
+    deps.outbound.register(Channel.APP, wiring.sender)
+    await deps.outbound.deliver(shop_conv, stored)
+    async with aiohttp.ClientSession() as http:
+        assert await wiring.new_worker().run_once(http) == 1
+    [(headers, body)] = receiver.requests
+    payload = json.loads(body)
+    assert (headers["X-Kefu-App"], payload["app_id"], payload["user_id"]) == ("shop", "shop", "u1")
+    assert payload["conversation_id"] == answers["shop"]

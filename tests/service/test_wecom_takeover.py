@@ -61,8 +61,16 @@ def wecom_settings(fake_url: str, servicers: tuple[tuple[str, str], ...] = SERVI
     )
 
 
+async def _stays_open() -> None:
+    return None
+
+
 def make_client(deps: Deps, settings: WeComSettings) -> SanicASGITestClient:
+    """The test client stops the app after every request, and a stopping app closes its Redis
+    client; a callback's background sync outlives its request and must not lose its connection
+    mid-command. So the app keeps deps open and the test closes them (``Deps.close(deps)``)."""
     deps.settings = dataclasses.replace(deps.settings, wecom=settings)
+    deps.close = _stays_open  # type: ignore[method-assign]
     Sanic.test_mode = True
     return create_app(deps, name=f"kefu_wecom_takeover_{id(deps)}").asgi_client
 
@@ -70,7 +78,7 @@ def make_client(deps: Deps, settings: WeComSettings) -> SanicASGITestClient:
 @pytest.fixture
 async def client(deps: Deps, fake_url: str) -> AsyncIterator[SanicASGITestClient]:
     yield make_client(deps, wecom_settings(fake_url))
-    await deps.close()
+    await Deps.close(deps)
 
 
 async def agent(client: SanicASGITestClient, deps: Deps, name: str) -> Headers:
@@ -242,7 +250,7 @@ async def test_without_servicers_configured_nobody_changes_the_state(
         assert "API 回复" in sent_to(fake, "wmT5")
         assert fake.state_changes == []
     finally:
-        await deps.close()
+        await Deps.close(deps)
 
 
 async def test_closing_ends_the_session_and_the_bot_answers_the_next_message_via_the_api(

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, select
 
 from service.schema import metadata
 from store.engine import sync_url
@@ -43,3 +43,43 @@ def test_postgres_upgrade_matches_models(postgres_url: str) -> None:
     upgrade(postgres_url)
     _assert_schema_matches_models(postgres_url)
     upgrade(postgres_url)  # a second run is a no-op
+
+
+def test_app_users_are_renamed_into_their_app(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url, "0008")
+    customers, identities, conversations = (
+        metadata.tables[name] for name in ("customers", "channel_identities", "conversations")
+    )
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        for customer, user, apps in (("c1", "u1", ["shop"]), ("c2", "u2", ["shop", "mall"])):
+            conn.execute(customers.insert().values(id=customer))
+            conn.execute(
+                identities.insert().values(customer_id=customer, channel="app", channel_user_id=user)
+            )
+            for app in apps:
+                conn.execute(
+                    conversations.insert().values(
+                        id=f"{app}-{user}",
+                        customer_id=customer,
+                        channel="app",
+                        channel_user_id=user,
+                        entry_point=app,
+                    )
+                )
+    upgrade(url)
+    with engine.connect() as conn:
+        renamed = {
+            r[0]: r[1] for r in conn.execute(select(conversations.c.id, conversations.c.channel_user_id))
+        }
+        owners = {
+            r[0]: r[1] for r in conn.execute(select(identities.c.customer_id, identities.c.channel_user_id))
+        }
+    assert renamed == {"shop-u1": "shop:u1", "shop-u2": "shop:u2", "mall-u2": "mall:u2"}
+    assert owners == {"c1": "shop:u1", "c2": "u2"}  # shared by two apps already: left as it was
+    downgrade(url, "0008")
+    with engine.connect() as conn:
+        assert set(conn.scalars(select(conversations.c.channel_user_id))) == {"u1", "u2"}
+        assert set(conn.scalars(select(identities.c.channel_user_id))) == {"u1", "u2"}
+    engine.dispose()

@@ -7,13 +7,17 @@ fails, or the ``with`` body raises, the log's tail is printed (pytest shows it w
     with action_server(actions_env(base, database_url=..., knowledge_dir=...), workdir) as actions:
         env = rasa_env(base, action_endpoint_url=actions.webhook_url, redis_url=redis_url)
         with rasa_server(model_path(), env, workdir) as rasa:
-            post(rasa.url + "/webhooks/rest/webhook", ...)
+            send(rasa.url, "sender", "text", token=rasa.token)
+
+Rasa runs with ``--auth-token`` (``rasa.token``) and sends ``X-Kefu-Actions-Secret`` to the
+action server, as ``make run`` does; both values are fresh for each test session.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -34,6 +38,8 @@ MODEL = ROOT / "bot" / "models" / "kefu.tar.gz"
 ENDPOINTS = ROOT / "bot" / "endpoints.yml"
 CREDENTIALS = ROOT / "bot" / "credentials.yml"
 TRAIN = ROOT / "scripts" / "train-bot.sh"
+RASA_TOKEN = secrets.token_urlsafe(24)
+ACTIONS_SECRET = secrets.token_urlsafe(24)
 QUIET = {"RASA_TELEMETRY_ENABLED": "false", "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
 
 
@@ -44,6 +50,7 @@ class Server:
     port: int
     log: Path
     proc: subprocess.Popen[bytes]
+    token: str = ""  # Rasa's --auth-token
 
     @property
     def webhook_url(self) -> str:
@@ -69,6 +76,7 @@ def actions_env(
 ) -> dict[str, str]:
     env = {**(os.environ if base is None else base), **QUIET}
     env.update(DATABASE_URL=database_url, KEFU_KNOWLEDGE_DIR=str(knowledge_dir))
+    env.setdefault("KEFU_ACTIONS_SECRET", ACTIONS_SECRET)
     if port is not None:
         env["ACTIONS_PORT"] = str(port)
     return env
@@ -85,6 +93,7 @@ def rasa_env(
         REDIS_HOST=parts.hostname or "127.0.0.1",
         REDIS_PORT=str(parts.port or 6379),
         REDIS_DB=str(redis_db),
+        KEFU_ACTIONS_SECRET=env.get("KEFU_ACTIONS_SECRET", ACTIONS_SECRET),
         TF_CPP_MIN_LOG_LEVEL="2",
         SQLALCHEMY_SILENCE_UBER_WARNING="1",
     )
@@ -112,13 +121,20 @@ def _wait(server: Server, ready: Callable[[], bool], timeout: float) -> None:
 
 @contextmanager
 def _process(
-    name: str, cmd: list[str], env: Mapping[str, str], workdir: Path, port: int, ready: str, timeout: float
+    name: str,
+    cmd: list[str],
+    env: Mapping[str, str],
+    workdir: Path,
+    port: int,
+    ready: str,
+    timeout: float,
+    token: str = "",
 ) -> Iterator[Server]:
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"{name}.log"
     with log.open("ab") as out:
         proc = subprocess.Popen(cmd, env=dict(env), cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
-    server = Server(name, f"http://127.0.0.1:{port}", port, log, proc)
+    server = Server(name, f"http://127.0.0.1:{port}", port, log, proc, token)
     try:
         _wait(server, lambda: _ready(server.url + ready), timeout)
         yield server
@@ -158,22 +174,28 @@ def rasa_server(
     endpoints: Path = ENDPOINTS,
     credentials: Path = CREDENTIALS,
     timeout: float = 300,
+    token: str = RASA_TOKEN,
 ) -> Iterator[Server]:
-    """``rasa run --enable-api`` with ``model`` on 127.0.0.1:port; ready when /status names the model."""
+    """``rasa run --enable-api --auth-token`` with ``model`` on 127.0.0.1:port; ready when
+    /status names the model."""
     port = port or free_port()
     cmd = [
-        str(RASA), "run", "--enable-api", "-m", str(model), "-i", "127.0.0.1", "-p", str(port),
-        "--endpoints", str(endpoints), "--credentials", str(credentials),
+        str(RASA), "run", "--enable-api", "--auth-token", token, "-m", str(model),
+        "-i", "127.0.0.1", "-p", str(port), "--endpoints", str(endpoints), "--credentials", str(credentials),
     ]  # fmt: skip
-    with _process("rasa", cmd, env, workdir, port, "/status", timeout) as server:
+    with _process("rasa", cmd, env, workdir, port, f"/status?token={token}", timeout, token) as server:
         yield server
 
 
-def send(rasa_url: str, sender: str, text: str, metadata: Mapping[str, Any] | None = None) -> list[Any]:
-    """POST one message to Rasa's REST channel; the bot's replies."""
+def send(
+    rasa_url: str, sender: str, text: str, metadata: Mapping[str, Any] | None = None, token: str = RASA_TOKEN
+) -> list[Any]:
+    """POST one message to Rasa's REST channel, as the service does; the bot's replies."""
     body = json.dumps({"sender": sender, "message": text, "metadata": dict(metadata or {})}).encode()
     request = urllib.request.Request(
-        f"{rasa_url}/webhooks/rest/webhook", data=body, headers={"Content-Type": "application/json"}
+        f"{rasa_url}/webhooks/rest/webhook?token={token}",
+        data=body,
+        headers={"Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=60) as resp:
         replies: list[Any] = json.loads(resp.read())

@@ -20,6 +20,7 @@ import httpx
 
 from core.settings import ROOT
 from tests.support.processes import free_port, stop
+from tests.support.rasa import ACTIONS_SECRET, RASA_TOKEN
 
 MAIN_PY = ROOT / ".venv" / "bin" / "python"
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -189,6 +190,8 @@ def running_stack(
     env["ACTIONS_PORT"] = str(actions_port)
     env["RASA_PORT"] = str(rasa_port)
     env["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{actions_port}/webhook"
+    env.setdefault("KEFU_RASA_TOKEN", RASA_TOKEN)  # the services send it; Rasa requires it
+    env.setdefault("KEFU_ACTIONS_SECRET", ACTIONS_SECRET)  # Rasa sends it; the action server requires it
     with ExitStack() as stack:
         actions_url = f"http://127.0.0.1:{actions_port}"
         actions = stack.enter_context(
@@ -208,6 +211,8 @@ def running_stack(
                     str(RASA),
                     "run",
                     "--enable-api",
+                    "--auth-token",
+                    env["KEFU_RASA_TOKEN"],
                     "-i",
                     "127.0.0.1",
                     "-p",
@@ -221,7 +226,7 @@ def running_stack(
                 ],
                 {**env, "SANIC_WORKERS": str(rasa_workers)},
                 workdir,
-                f"{rasa_url}/status",
+                f"{rasa_url}/status?token={env['KEFU_RASA_TOKEN']}",
                 timeout=300,
             )
         )

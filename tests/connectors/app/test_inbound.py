@@ -26,7 +26,7 @@ def test_full_body_becomes_inbound_message() -> None:
         "shop",
     )
     assert msg.channel is Channel.APP
-    assert (msg.channel_user_id, msg.channel_message_id, msg.text) == ("u-1", "m-1", "我的订单到哪了")
+    assert (msg.channel_user_id, msg.channel_message_id, msg.text) == ("shop:u-1", "m-1", "我的订单到哪了")
     assert msg.lang == "zh"
     assert msg.entry_point == "shop"
     assert msg.metadata == {

@@ -74,7 +74,7 @@ async def test_valid_request_is_handed_on(client: SanicASGITestClient, handler: 
     status, data = await post(client, body, signed(body))
     assert status == 200
     assert data == {
-        "conversation_id": "c-u-1",
+        "conversation_id": "c-shop:u-1",
         "message_id": 1,
         "state": "bot",
         "duplicate": False,
@@ -89,7 +89,12 @@ async def test_valid_request_is_handed_on(client: SanicASGITestClient, handler: 
         ],
     }
     [msg] = handler.messages
-    assert (msg.channel, msg.channel_user_id, msg.channel_message_id, msg.lang) == ("app", "u-1", "m-1", "en")
+    assert (msg.channel, msg.channel_user_id, msg.channel_message_id, msg.lang) == (
+        "app",
+        "shop:u-1",
+        "m-1",
+        "en",
+    )
     assert msg.metadata == {"app_id": "shop", "tier": "A", "customer": {"member_id": "M1"}}
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import time
 from typing import Any
 
 import pytest
@@ -12,7 +13,9 @@ from connectors.wecom.api import KfApi
 from connectors.wecom.crypto import WeComCrypto
 from connectors.wecom.dedup import MessageDedup
 from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
+from connectors.wecom.replay import ReplayGuard
 from connectors.wecom.routes import create_app_blueprint, create_kf_blueprint
+from connectors.wecom.xml import build_envelope
 from core.types import Channel, InboundMessage
 from tests.connectors.wecom.conftest import AES_KEY, CORP_ID, OPEN_KFID, TOKEN
 from tests.fakes.wecom_api import FakeWeCom, SignedCallback
@@ -49,8 +52,8 @@ def app(kf_api: KfApi, redis_client: aioredis.Redis, collector: Collector) -> Sa
     kf_ingest = WeComKfIngest(kf_api, redis_client, MessageDedup(redis_client, "kf"))
     app_ingest = WeComAppIngest(MessageDedup(redis_client, "app"))
     sanic_app: Sanic[Any, Any] = Sanic(f"wecom_routes_test_{next(_names)}")
-    sanic_app.blueprint(create_kf_blueprint(crypto, kf_ingest, collector))
-    sanic_app.blueprint(create_app_blueprint(crypto, app_ingest, collector))
+    sanic_app.blueprint(create_kf_blueprint(crypto, kf_ingest, collector, ReplayGuard(redis_client, "kf")))
+    sanic_app.blueprint(create_app_blueprint(crypto, app_ingest, collector, ReplayGuard(redis_client, "app")))
     return sanic_app
 
 
@@ -105,12 +108,9 @@ async def test_a_retried_callback_is_handled_once(
     for _ in range(3):  # Tencent retries when it does not hear "success" in time
         assert (await post(app, "/wecom/kf/callback", callback)).text == "success"
     await collector.wait_for(1)
-    for _ in range(50):
-        if len(fake.sync_requests) >= 3:
-            break
-        await asyncio.sleep(0.05)
-    assert len(fake.sync_requests) == 3  # each retry synced ...
-    assert [m.text for m in collector.messages] == ["refund?"]  # ... but delivered once
+    await asyncio.sleep(0.2)
+    assert len(fake.sync_requests) == 1  # the retries are answered, not synced again ...
+    assert [m.text for m in collector.messages] == ["refund?"]  # ... and delivered once
 
 
 async def test_malformed_body_is_400(app: Sanic[Any, Any], fake: FakeWeCom) -> None:
@@ -131,3 +131,37 @@ async def test_app_text_message_is_delivered_once(
     await asyncio.sleep(0.2)
     assert len(collector.messages) == 1
     assert (msg.channel, msg.channel_user_id, msg.entry_point) == (Channel.WECOM_APP, "zhangsan", "1000002")
+
+
+def restamped(fake: FakeWeCom, callback: SignedCallback, timestamp: int) -> SignedCallback:
+    """The same plaintext, correctly signed by the corp's token, but stamped at ``timestamp``."""
+    sealed = fake.crypto.seal(callback.plaintext, str(timestamp), callback.params["nonce"])
+    params = {"msg_signature": sealed.msg_signature, "timestamp": str(timestamp), "nonce": sealed.nonce}
+    body = build_envelope(fake.corp_id, sealed.encrypt, str(fake.agent_id))
+    return SignedCallback(params, body, callback.plaintext)
+
+
+@pytest.mark.parametrize("offset", [-301, 301])
+async def test_a_callback_stamped_outside_five_minutes_is_refused(
+    app: Sanic[Any, Any], fake: FakeWeCom, collector: Collector, offset: int
+) -> None:
+    callback = fake.employee_says("zhangsan", "旧消息")
+    stale = restamped(fake, callback, int(time.time()) + offset)
+    response = await post(app, "/wecom/app/callback", stale)
+    assert response.status == 403 and response.json["error"]["code"] == "stale_callback"
+    fresh = restamped(fake, callback, int(time.time()) - 240)  # within the window: accepted
+    assert (await post(app, "/wecom/app/callback", fresh)).text == "success"
+    await collector.wait_for(1)
+
+
+async def test_a_replayed_callback_is_not_handled_again(
+    app: Sanic[Any, Any], fake: FakeWeCom, collector: Collector, redis_client: aioredis.Redis
+) -> None:
+    callback = fake.employee_says("zhangsan", "退款")
+    assert (await post(app, "/wecom/app/callback", callback)).text == "success"
+    await collector.wait_for(1)
+    # The message-id memory is gone (e.g. its TTL ran out); the nonce still stops the replay.
+    await redis_client.delete(*await redis_client.keys("kefu:wecom:seen:*"))
+    assert (await post(app, "/wecom/app/callback", callback)).text == "success"
+    await asyncio.sleep(0.2)
+    assert [m.text for m in collector.messages] == ["退款"]

@@ -1,0 +1,24 @@
+"""Which agent groups exist. There is no table of groups: a group is known when an admin has
+set it up somewhere — a routing rule sends to it, its business hours are saved, or a staff
+account has it as a skill (docs/architecture.md, "Decisions")."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from handoff.tables import User
+from tickets import store as ticket_store
+
+
+async def group_known(session: AsyncSession, group: str, routed_groups: Iterable[str]) -> bool:
+    if group in set(routed_groups):
+        return True
+    if await ticket_store.get_business_hours(session, group) is not None:
+        return True
+    for skills in (await session.scalars(select(User.skills))).all():
+        if isinstance(skills, list) and group in skills:
+            return True
+    return False
