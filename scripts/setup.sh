@@ -44,6 +44,20 @@ fi
 say "[4/7] Rasa model (trained only when bot/ or config.yml changed)"
 bash scripts/train-bot.sh
 
+say "[4b/7] staff pages (web/: npm ci when the lock changed, vite build when a source changed)"
+command -v npm >/dev/null || apt_install nodejs npm
+if ! stamp_ok web-deps web/package-lock.json || [ ! -d web/node_modules ]; then
+  (cd web && npm ci --no-audit --no-fund --loglevel=error)
+  stamp_set web-deps web/package-lock.json
+fi
+WEB_SOURCES=(web/package-lock.json web/vite.config.js $(find web/src web/console web/editor web/supervisor -type f | sort))
+if ! stamp_ok web-build "${WEB_SOURCES[@]}" || [ ! -f web/dist/console/index.html ]; then
+  (cd web && npm run --silent build -- --logLevel warn)
+  stamp_set web-build "${WEB_SOURCES[@]}"
+else
+  echo "    up to date"
+fi
+
 if [ $FOR_TESTS = 1 ]; then
   say "[5/7] test tools ready (Chromium $(chromium --version 2>/dev/null | awk '{print $2}'))"
   echo "    tests make their own databases, Redis servers and knowledge indexes"

@@ -46,7 +46,7 @@ def conversation_app(sessions: async_sessionmaker[AsyncSession]) -> Callable[[st
 class AppChannelWiring:
     blueprint: Blueprint
     sender: AppChannelSender
-    new_worker: Callable[[], DeliveryWorker]
+    new_worker: Callable[..., DeliveryWorker]
 
 
 def build(deps: Deps, clients: Mapping[str, AppClient]) -> AppChannelWiring:
@@ -54,7 +54,7 @@ def build(deps: Deps, clients: Mapping[str, AppClient]) -> AppChannelWiring:
     return AppChannelWiring(
         blueprint=app_routes.create_blueprint(deps.switchboard, clients),
         sender=AppChannelSender(AppSender(deps.redis), clients, conversation_app(deps.sessions)),
-        new_worker=lambda: DeliveryWorker(deps.redis, clients),
+        new_worker=lambda **options: DeliveryWorker(deps.redis, clients, **options),
     )
 
 
@@ -69,21 +69,24 @@ def install(app: Sanic[Any, Any], deps: Deps, clients: Mapping[str, AppClient]) 
     wiring = build(deps, clients)
     app.blueprint(wiring.blueprint)
     deps.outbound.register(Channel.APP, wiring.sender)
-    running: list[DeliveryWorker] = []
+    running: list[tuple[DeliveryWorker, asyncio.Task[None] | None]] = []
 
     @app.after_server_start
     async def start_delivery(app: Sanic[Any, Any]) -> None:
         if not running:
-            running.append(wiring.new_worker())
-            app.add_task(running[0].run(), name=TASK_NAME)
+            worker = wiring.new_worker()
+            running.append((worker, app.add_task(worker.run(), name=TASK_NAME)))
 
     @app.before_server_stop
     async def stop_delivery(app: Sanic[Any, Any]) -> None:
         if not running:
             return
-        running.pop().stop()
-        task = app.get_task(TASK_NAME, raise_exception=False)
+        worker, task = running.pop()
+        worker.stop()
+        task = task or app.get_task(TASK_NAME, raise_exception=False)
         if task is not None:
-            # A delivery cut short stays pending in the stream and is claimed again later.
+            # Wait for the worker's last read to return: a read left blocked in Redis would take
+            # the next job for a worker that is gone. A delivery cut short stays pending in the
+            # stream and is claimed again later.
             with contextlib.suppress(asyncio.CancelledError, TimeoutError):
                 await asyncio.wait_for(task, timeout=STOP_TIMEOUT)
