@@ -2,8 +2,10 @@
 // page can catch up over HTTP (the socket only says *that* something changed; state comes
 // from the API, so a missed push never loses or repeats anything).
 import { ref } from "vue";
+import { session } from "./api.js";
 
-export function connectLive(path, { onEvent, onReconnect, token }) {
+// How the socket authenticates is this module's business (today the staff token as ?token=).
+export function connectLive(path, { onEvent, onReconnect }) {
   const connected = ref(false);
   let socket = null;
   let closed = false;
@@ -12,7 +14,8 @@ export function connectLive(path, { onEvent, onReconnect, token }) {
 
   function url() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const query = token ? `?token=${encodeURIComponent(token())}` : "";
+    const token = session.value?.token;
+    const query = token ? `?token=${encodeURIComponent(token)}` : "";
     return `${scheme}://${window.location.host}${path}${query}`;
   }
 
