@@ -74,6 +74,10 @@ cat <<MSG
 
   Kefu is running.
     Customer web widget   http://127.0.0.1:$KEFU_PORT/
+    Agent console         http://127.0.0.1:$KEFU_PORT/console
+    Knowledge editor      http://127.0.0.1:$KEFU_PORT/editor
+    Supervisor dashboard  http://127.0.0.1:$KEFU_PORT/supervisor
+    API reference         http://127.0.0.1:$KEFU_PORT/api/docs
     Health                http://127.0.0.1:$KEFU_PORT/healthz
     Rasa (internal)       http://127.0.0.1:$RASA_PORT/status?token=<var/rasa_token>
     Action server         http://127.0.0.1:$ACTIONS_PORT/health
