@@ -53,7 +53,9 @@ def create_app(
     app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
     app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
     app.blueprint(
-        agent_routes.create_blueprint(deps.staff_sessions, deps.desk, deps.sessions, deps.suggester)
+        agent_routes.create_blueprint(
+            deps.staff_sessions, deps.desk, deps.sessions, deps.suggester, deps.events
+        )
     )
     app.blueprint(customer_routes.create_blueprint(deps.desk, deps.transcripts))
     clock = clock or utc_now
