@@ -85,6 +85,7 @@ def create_blueprint(
                     {
                         **message_json(m),
                         "author": (m.payload or {}).get("agent"),
+                        "client_id": m.client_message_id if m.sender == "agent" else None,
                         "delivery": view.delivery.get(m.id),
                     }
                     for m in view.messages
