@@ -85,7 +85,7 @@ def create_app(
     )
     app_channel.install(app, deps, deps.settings.app_clients)
     app.blueprint(openapi.create_blueprint())
-    app.blueprint(pages.create_blueprint())
+    app.blueprint(pages.create_blueprint(site_keys=deps.settings.site_keys))
 
     @app.before_server_start
     async def start_background(app: Sanic[Any, Any]) -> None:
