@@ -58,7 +58,7 @@
       tooLong: "Messages can be at most 2000 characters.",
       expired: "Your previous conversation has expired; a new one will start.",
       human: "Talk to a person",
-      humanText: "talk to a human",
+      humanText: "I want to talk to a human",
       agentNamed: "Agent · {name}",
       agentTyping: "The agent is typing…",
       rateTitle: "How did we do?",

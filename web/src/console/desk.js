@@ -186,9 +186,22 @@ export function askNotificationPermission() {
   if ("Notification" in window && Notification.permission === "default") Notification.requestPermission();
 }
 
+async function refresh(conversationId) {
+  try {
+    await loadList();
+    if (conversationId === desk.openId) await loadOpen();
+  } catch (err) {
+    desk.error = err.message;
+  }
+}
+
 export function startLive(texts) {
   stopLive();
-  ticker = window.setInterval(() => (now.value = Date.now()), 1000);
+  let seconds = 0;
+  ticker = window.setInterval(() => {
+    now.value = Date.now();
+    if (++seconds % 30 === 0) refresh(null); // a safety net; the socket does the real work
+  }, 1000);
   liveSocket.value = connectLive("/api/agent/ws", {
     onEvent: async (event) => {
       const known = desk.conversations.some((c) => c.id === event.conversation_id);
@@ -202,8 +215,11 @@ export function startLive(texts) {
         notify(texts.newAssignment, texts.newAssignmentBody);
       }
       if (event.type === "new_message" && event.conversation_id === desk.openId) desk.typingUntil = 0;
-      await loadList();
-      if (event.conversation_id === desk.openId) await loadOpen();
+      await refresh(event.conversation_id);
+      // The engine announces a claim a moment before SQL records it: read once more shortly.
+      if (event.type === "assigned" || event.type === "transferred") {
+        window.setTimeout(() => refresh(event.conversation_id), 1500);
+      }
     },
     onReconnect: async () => {
       await loadList();
