@@ -118,7 +118,11 @@ def staff_get(page: Page, path: str) -> Any:
 
 
 def log_out(page: Page) -> None:
+    """Offline first (as an agent ends a shift), then log out."""
+    with page.expect_response(lambda r: r.url.endswith("/api/agent/status") and r.ok):
+        page.get_by_test_id("presence").select_option("offline")
     page.get_by_test_id("logout").click()
+    expect(page.get_by_test_id("login-form")).to_be_visible()
     page.context.close()
 
 
