@@ -207,4 +207,5 @@ export function duration(seconds) {
   return `${Math.floor(h / 24)} d`;
 }
 
-export const CHANNEL_ICONS = { web: "🌐", app: "📱", wecom: "💬", wecom_app: "🏢" };
+// Short channel marks drawn as badges (no emoji: many machines lack an emoji font).
+export const CHANNEL_ICONS = { web: "WEB", app: "APP", wecom: "WX", wecom_app: "WX" };
