@@ -208,7 +208,6 @@ async def test_transfer_errors(desk: Desk) -> None:
         await desk.assigner.transfer("c1", to_agent="a1")
 
 
-
 async def test_an_agent_coming_online_takes_the_vip_of_another_group_first(desk: Desk) -> None:
     await desk.wait("n1", group="general")
     await desk.wait("vip", group="vip", tier=Tier.S)
