@@ -263,7 +263,27 @@ def test_taken_at_once_and_reconnects_lose_and_repeat_nothing(browser: Browser, 
     expect(heard).to_have_count(1, timeout=15_000)
     agent.wait_for_timeout(2000)
     expect(heard).to_have_count(1)
+
+    agent.get_by_test_id("view-canned").click()  # a canned reply of her own, used with /
+    agent.get_by_label("Shortcut").fill("wait")
+    agent.get_by_label("Text", exact=True).fill("Thank you for waiting!")
+    agent.get_by_role("button", name="Add", exact=True).click()
+    expect(agent.get_by_test_id("canned-view")).to_contain_text("/wait")
+    agent.get_by_test_id("view-conversations").click()
+    agent.get_by_label("Message").fill("/wa")
+    expect(agent.get_by_test_id("canned-matches")).to_contain_text("Thank you for waiting!")
+    agent.get_by_label("Message").press("Enter")  # takes the canned reply
+    expect(agent.get_by_label("Message")).to_have_value("Thank you for waiting!")
+    agent.get_by_label("Message").press("Enter")  # sends it
+    expect(customer.get_by_test_id("msg-agent").filter(has_text="Thank you for waiting!")).to_have_count(1)
     customer.screenshot(path=str(SHOTS / "widget-en-desktop.png"))
+
+    agent.get_by_test_id("create-ticket").click()
+    expect(agent.get_by_test_id("pane-info")).to_contain_text("Ticket T")
+    agent.get_by_test_id("view-tickets").click()
+    expect(agent.get_by_test_id("ticket-row").first).to_be_visible()
+    expect(agent.get_by_test_id("sla").first).to_contain_text("due in")
+    agent.get_by_test_id("view-conversations").click()
     agent.get_by_test_id("close").click()
     log_out(agent)
     customer.context.close()
