@@ -177,6 +177,8 @@ def test_declined_customer_to_agent_suggestion_note_transfer_close_and_rating(
     expect(item(anna, conv)).to_have_count(0, timeout=15_000)
     item(ben, conv).click(timeout=15_000)  # appeared live in Ben's list
     expect(ben.get_by_test_id("line-note").filter(has_text="请跟进")).to_be_visible()
+    expect(ben.get_by_test_id("customer-tier")).to_be_visible()
+    expect(ben.get_by_test_id("suggestion").first).to_be_visible(timeout=30_000)
     ben.screenshot(path=str(SHOTS / "console-zh.png"))
     ben.get_by_test_id("close").click()
     expect(ben.get_by_test_id("pane-info")).to_be_visible()
