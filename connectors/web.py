@@ -79,6 +79,7 @@ def create_blueprint(
                 "conversation_id": transcript.conversation_id,
                 "state": transcript.state,
                 "queue_position": transcript.queue_position,
+                "agent_name": transcript.agent_name or None,
                 "messages": [message_json(m) for m in transcript.messages],
             }
         )

@@ -102,6 +102,17 @@ def add(
     return message
 
 
+async def retry_now(session: AsyncSession, message_id: int) -> bool:
+    """A failed or dead row is due again at once with a fresh count of attempts (an agent's
+    "retry"); False when the message has no such row (sent already, or nothing to send)."""
+    done = await session.execute(
+        update(OutboxEntry)
+        .where(OutboxEntry.message_id == message_id, OutboxEntry.status.in_(("failed", "dead")))
+        .values(status="pending", attempts=0, next_attempt_at=utc_now(), lease_owner=None, lease_until=None)
+    )
+    return bool(getattr(done, "rowcount", 0))
+
+
 class OutboxWriter:
     """``add`` as an object, for code that takes a message sink (``conversations.tickets``)."""
 

@@ -40,6 +40,12 @@ class RedisEvents:
             keys.conversation_events(conversation_id), json.dumps(message_event(view), ensure_ascii=False)
         )
 
+    async def typing(self, conversation_id: str, sender: str) -> None:
+        """Someone other than the customer is typing (the widget shows dots for a few seconds)."""
+        await self._client.publish(
+            keys.conversation_events(conversation_id), json.dumps({"type": "typing", "sender": sender})
+        )
+
     async def subscribe(self, conversation_id: str) -> AsyncIterator[dict[str, Any]]:
         pubsub = self._client.pubsub()
         await pubsub.subscribe(keys.conversation_events(conversation_id))

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations.tables import Conversation, Message
+from core.lang import lang_of
 from knowledge.encoders import Encoder, get_encoder
 from knowledge.index import IndexConfig
 from knowledge.learning import looks_personal
@@ -122,10 +123,13 @@ class Suggester:
     async def for_conversation(self, conversation_id: str) -> list[dict[str, Any]]:
         async with self._sessions() as session:
             text = await last_customer_text(session, conversation_id)
+            conv = await session.get(Conversation, conversation_id)
             past = await self._past_replies(session)
         if not text:
             return []
-        faq = await asyncio.to_thread(self._index().search, text, None, 3)
+        # FAQ answers in the customer's language
+        lang = lang_of(conv.lang) if conv is not None else None
+        faq = await asyncio.to_thread(self._index().search, text, lang, 3)
         found: list[dict[str, Any]] = [
             {
                 "source": "faq",

@@ -50,8 +50,9 @@ class HandoffSink(Protocol):
     async def request(self, session: AsyncSession, conv: Conversation, handoff: HandoffRequest) -> list[str]:
         """Queue it or make it a ticket (in the caller's transaction); returns customer notices."""
 
-    async def dispatch(self, conversation_id: str) -> None:
-        """After the commit: assign it if an agent can take it now."""
+    async def dispatch(self, conversation_id: str, *, reply_to: int | None = None) -> Sequence[Message]:
+        """After the commit: assign it if an agent can take it now; returns the notices it sent
+        (the queue position, when it still waits)."""
 
     async def customer_message(self, conv: Conversation, message: Message) -> None:
         """A customer wrote while queued or with an agent."""
@@ -189,7 +190,7 @@ class Switchboard:
             state = conv.state
         await self._outbound.deliver_all(stored)
         if handoff is not None:
-            await self._handoff.dispatch(conv.id)
+            stored += await self._handoff.dispatch(conv.id, reply_to=message.id)
             async with self._sessions() as session:
                 state = (await repo.get_conversation(session, conv.id)).state
         return HandleResult(conv.id, message.id, state, _views(stored))

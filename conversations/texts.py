@@ -25,6 +25,10 @@ TEXTS: dict[str, dict[Lang, str]] = {
         "zh": "本次服务已结束，请为我们的服务打分（1-5 星）。",
         "en": "This conversation has ended. Please rate our service from 1 to 5 stars.",
     },
+    "message_left": {
+        "zh": "已收到您的留言（工单号 {ticket_number}），我们会尽快回复您。",
+        "en": "We have your message (ticket {ticket_number}) and will reply as soon as we can.",
+    },
     "csat_thanks": {
         "zh": "感谢您的评价！如还有问题，随时发消息给我们。",
         "en": "Thank you for your rating! Write to us any time if you need anything else.",

@@ -10,6 +10,7 @@ from conversations import repo
 from conversations.views import view_of
 from core.errors import NotFound
 from core.types import Transcript
+from handoff.tables import User
 
 
 class SqlTranscripts:
@@ -33,7 +34,11 @@ class SqlTranscripts:
             if conv is None or conv.channel != channel or conv.channel_user_id != channel_user_id:
                 raise NotFound("conversation not found", code="conversation_not_found")
             messages = await repo.messages_after(session, conversation_id, after)
+            agent = None
+            if conv.state == "agent" and conv.assigned_agent_id is not None:
+                agent = await session.get(User, conv.assigned_agent_id)
         position = None
         if conv.state == "queued" and self._position is not None:
             position = await self._position(conv.id)
-        return Transcript(conv.id, conv.state, tuple(view_of(m) for m in messages), position)
+        name = (agent.display_name or agent.username) if agent is not None else ""
+        return Transcript(conv.id, conv.state, tuple(view_of(m) for m in messages), position, name)

@@ -63,6 +63,8 @@ class Settings:
     wecom: WeComSettings = field(default_factory=WeComSettings)
     # the mobile-app channel's backends (KEFU_APPS, KEFU_APP_SECRET_<ID>); empty: the channel is off
     app_clients: Mapping[str, AppClient] = field(default_factory=dict)
+    # sites that embed the widget (KEFU_SITE_KEYS): site key -> origins allowed to frame it
+    site_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
@@ -102,7 +104,25 @@ class Settings:
                 kf_servicers=parse_servicers(env.get("WECOM_KF_SERVICERS", "")),
             ),
             app_clients=parse_app_clients(env),
+            site_keys=parse_site_keys(env.get("KEFU_SITE_KEYS", "")),
         )
+
+
+SITE_KEY = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+ORIGIN = re.compile(r"^https?://[A-Za-z0-9.-]+(:\d{1,5})?$")
+
+
+def parse_site_keys(raw: str) -> dict[str, tuple[str, ...]]:
+    """``shop=https://shop.example.com https://m.shop.example.com;blog=https://blog.example.com``:
+    each site key with the origins whose pages may embed the widget."""
+    keys: dict[str, tuple[str, ...]] = {}
+    for part in filter(None, (p.strip() for p in raw.split(";"))):
+        key, _, origins = part.partition("=")
+        key, listed = key.strip(), tuple(origins.split())
+        if not SITE_KEY.match(key) or not listed or not all(ORIGIN.match(o) for o in listed):
+            raise SettingsError(f"KEFU_SITE_KEYS: {part[:80]!r} is not key=https://origin ...")
+        keys[key] = listed
+    return keys
 
 
 def parse_servicers(raw: str) -> tuple[tuple[str, str], ...]:

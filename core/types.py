@@ -142,3 +142,4 @@ class Transcript:
     state: str
     messages: tuple[MessageView, ...]
     queue_position: int | None = None  # 1-based, while queued
+    agent_name: str = ""  # the display name of the agent serving it, while with an agent

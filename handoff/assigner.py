@@ -113,10 +113,25 @@ class Assigner:
             raise NotFound(f"unknown agent {agent_id}", code="unknown_agent")
         groups = set(view.skills)
         groups.update(g for g in await self._queue.groups() if Step.SKILL not in self.policy(g).steps)
+        # Across the agent's groups the best waiting head goes first (a VIP in ``vip`` before an
+        # earlier normal customer in ``general``), one assignment at a time.
         done: list[Assignment] = []
-        for group in sorted(groups):
-            done += await self.drain(group)
+        pending = sorted(groups)
+        while pending:
+            heads = [(await self._head_score(group), group) for group in pending]
+            waiting = [(score, group) for score, group in heads if score is not None]
+            if not waiting:
+                break
+            best = min(waiting)[1]
+            got = await self.drain(best, limit=1)
+            if not got:
+                pending.remove(best)  # nobody can take this group's head now
+            done += got
         return done
+
+    async def _head_score(self, group: str) -> int | None:
+        head = await self._queue.head(group, 1)
+        return codec.score(head[0].tier, head[0].enqueued_at) if head else None
 
     async def release(self, agent_id: str, conversation_id: str) -> list[Assignment]:
         """Closing (or handing back) frees the agent's capacity; then the backlog is drained."""

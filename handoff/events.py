@@ -74,9 +74,19 @@ class NewMessage:
     at: float
 
 
-HandoffEvent = Assigned | QueueChanged | Transferred | Released | NewMessage
+@dataclass(frozen=True)
+class CustomerTyping:
+    """The customer of an agent's conversation is typing (the console shows it for a few seconds)."""
+
+    type: ClassVar[str] = "customer_typing"
+    conversation_id: str
+    agent_id: str
+    at: float
+
+
+HandoffEvent = Assigned | QueueChanged | Transferred | Released | NewMessage | CustomerTyping
 _TYPES: dict[str, type[HandoffEvent]] = {
-    cls.type: cls for cls in (Assigned, QueueChanged, Transferred, Released, NewMessage)
+    cls.type: cls for cls in (Assigned, QueueChanged, Transferred, Released, NewMessage, CustomerTyping)
 }
 
 
@@ -107,7 +117,7 @@ def channels_for(event: HandoffEvent) -> tuple[str, ...]:
             if event.to_group:
                 targets.append(keys.group_events(event.to_group))
             return tuple(targets)
-        case Released() | NewMessage():
+        case Released() | NewMessage() | CustomerTyping():
             return (keys.agent_events(event.agent_id),)
 
 

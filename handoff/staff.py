@@ -24,6 +24,7 @@ async def add_user(
     *,
     skills: Sequence[str] = (),
     max_concurrent: int = 5,
+    display_name: str = "",
 ) -> User:
     if not USERNAME.match(username):
         raise ValidationFailed(
@@ -35,6 +36,8 @@ async def add_user(
         raise ValidationFailed("password must have at least 8 characters", code="weak_password")
     if not 1 <= max_concurrent <= 100:
         raise ValidationFailed("max concurrent must be 1-100", code="invalid_max_concurrent")
+    if len(display_name) > 64:
+        raise ValidationFailed("display name: at most 64 characters", code="invalid_display_name")
     if await session.scalar(select(User.id).where(User.username == username)) is not None:
         raise Conflict(f"user {username} exists", code="user_exists")
     user = User(
@@ -43,6 +46,7 @@ async def add_user(
         role=role,
         skills=[s for s in skills if s],
         max_concurrent=max_concurrent,
+        display_name=display_name.strip(),
     )
     session.add(user)
     await session.flush()

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, utcnow
@@ -20,6 +20,8 @@ class User(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     username: Mapped[str] = mapped_column(String(64), unique=True)
+    # what customers see when this person joins ("客服 小王"); the username when empty
+    display_name: Mapped[str] = mapped_column(String(64), default="")
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(16))
     skills: Mapped[list[Any]] = mapped_column(JSON, default=list)
@@ -28,9 +30,14 @@ class User(Base):
 
 
 class CannedReply(Base):
+    """A text agents insert with ``/shortcut``: shared (``owner_id`` NULL, kept by supervisors)
+    or one agent's own; an agent's own shortcut hides a shared one of the same name."""
+
     __tablename__ = "canned_replies"
+    __table_args__ = (UniqueConstraint("owner_id", "shortcut", name="uq_canned_owner_shortcut"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    shortcut: Mapped[str] = mapped_column(String(64), unique=True)
+    owner_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    shortcut: Mapped[str] = mapped_column(String(64))
     lang: Mapped[str] = mapped_column(String(8), default="zh")
     text: Mapped[str] = mapped_column(Text)

@@ -14,6 +14,8 @@ pkgs=()
 [ -z "${REDIS_URL:-}" ] && ! command -v redis-server >/dev/null && pkgs+=(redis-server)
 if [ $FOR_TESTS = 1 ]; then
   command -v chromium >/dev/null || pkgs+=(chromium)
+  # a Chinese font, so the browser tests' screenshots (docs/screenshots/) show Chinese text
+  fc-list :lang=zh 2>/dev/null | grep -q . || pkgs+=(fonts-wqy-microhei)
   compgen -G "/usr/lib/postgresql/*/bin/postgres" >/dev/null || pkgs+=(postgresql)
 fi
 [ ${#pkgs[@]} -gt 0 ] && apt_install "${pkgs[@]}"

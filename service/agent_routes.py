@@ -13,14 +13,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import parse_json_object, require_id, require_text
 from conversations.desk import Desk
+from conversations.desk.workspace import ConversationSummary, CustomerPanel
+from conversations.realtime import RedisEvents
 from conversations.suggest import Suggester
 from conversations.tables import Conversation
-from conversations.views import message_json
+from conversations.views import iso, message_json
+from core.clock import utc_now
 from core.errors import Unauthenticated, ValidationFailed
 from handoff import canned as canned_replies
 from handoff.auth import Sessions, Staff, require_role
 from handoff.events import to_json
 from handoff.model import AgentStatus
+from handoff.tables import CannedReply
+from service.ticket_routes import ticket_json
+from tickets.model import parse_priority
 
 AGENT_ROLES = ("agent",)
 
@@ -40,7 +46,11 @@ def _optional_str(body: dict[str, Any], field: str) -> str | None:
 
 
 def create_blueprint(
-    sessions: Sessions, desk: Desk, db: async_sessionmaker[AsyncSession], suggester: Suggester
+    sessions: Sessions,
+    desk: Desk,
+    db: async_sessionmaker[AsyncSession],
+    suggester: Suggester,
+    conversation_events: RedisEvents | None = None,
 ) -> Blueprint:
     bp = Blueprint("agent_api", url_prefix="/api/agent")
     guard = require_role(sessions, AGENT_ROLES)
@@ -58,7 +68,7 @@ def create_blueprint(
     @guard
     async def mine(request: Request) -> HTTPResponse:
         rows = await desk.workspace.mine(_staff(request))
-        return json_response({"conversations": [_summary(c) for c in rows]})
+        return json_response({"conversations": [_list_row(c) for c in rows]})
 
     @bp.get("/conversations/<conversation_id:str>")
     @guard
@@ -68,9 +78,68 @@ def create_blueprint(
         return json_response(
             {
                 **_summary(conv),
-                "customer": {"id": conv.customer_id, "tier": view.tier},
+                "customer": {"id": conv.customer_id, "tier": view.tier, "name": view.customer_name},
                 "handoff_reason": view.handoff_reason,
-                "messages": [message_json(m) for m in view.messages],
+                "queue_wait_seconds": view.queue_wait,
+                "messages": [
+                    {
+                        **message_json(m),
+                        "author": (m.payload or {}).get("agent"),
+                        "client_id": m.client_message_id if m.sender == "agent" else None,
+                        "delivery": view.delivery.get(m.id),
+                    }
+                    for m in view.messages
+                ],
+            }
+        )
+
+    @bp.get("/conversations/<conversation_id:str>/customer")
+    @guard
+    async def customer(request: Request, conversation_id: str) -> HTTPResponse:
+        panel = await desk.workspace.customer_panel(_staff(request), conversation_id)
+        return json_response(_panel_json(panel))
+
+    @bp.post("/conversations/<conversation_id:str>/messages/<message_id:int>/retry")
+    @guard
+    async def retry(request: Request, conversation_id: str, message_id: int) -> HTTPResponse:
+        outcome = await desk.agents.retry(_staff(request), conversation_id, message_id)
+        return json_response({"delivery": str(outcome)})
+
+    @bp.post("/conversations/<conversation_id:str>/typing")
+    @guard
+    async def typing(request: Request, conversation_id: str) -> HTTPResponse:
+        conv = await desk.workspace.held(_staff(request), conversation_id)
+        if conversation_events is not None and conv.state == "agent":
+            await conversation_events.typing(conv.id, "agent")
+        return json_response({"ok": True})
+
+    @bp.post("/conversations/<conversation_id:str>/ticket")
+    @guard
+    async def make_ticket(request: Request, conversation_id: str) -> HTTPResponse:
+        body = parse_json_object(request.body)
+        subject = body.get("subject")
+        if subject is not None and (not isinstance(subject, str) or len(subject) > 256):
+            raise ValidationFailed("subject must be at most 256 characters", code="invalid_subject")
+        view = await desk.agents.create_ticket(
+            _staff(request),
+            conversation_id,
+            subject=subject.strip() or None if isinstance(subject, str) else None,
+            priority=parse_priority(body.get("priority", "normal")),
+            now=utc_now(),
+        )
+        return json_response({"ticket": ticket_json(view)}, status=201)
+
+    @bp.get("/transfer-targets")
+    @guard
+    async def transfer_targets(request: Request) -> HTTPResponse:
+        people, groups = await desk.agents.transfer_targets(_staff(request))
+        return json_response(
+            {
+                "agents": [
+                    {"username": u.username, "display_name": u.display_name or u.username, "status": status}
+                    for u, status in people
+                ],
+                "groups": groups,
             }
         )
 
@@ -137,10 +206,41 @@ def create_blueprint(
     @bp.get("/canned")
     @guard
     async def canned(request: Request) -> HTTPResponse:
-        rows = await canned_replies.all_replies(db)
-        return json_response(
-            {"canned": [{"shortcut": r.shortcut, "lang": r.lang, "text": r.text} for r in rows]}
+        rows = await canned_replies.visible(db, _staff(request))
+        return json_response({"canned": [_canned_json(r) for r in rows]})
+
+    @bp.post("/canned")
+    @guard
+    async def add_canned(request: Request) -> HTTPResponse:
+        body = parse_json_object(request.body)
+        shortcut, text, lang = canned_replies.check(
+            body.get("shortcut"), body.get("text"), body.get("lang", "zh")
         )
+        async with db.begin() as session:
+            row = await canned_replies.create(
+                session, _staff(request), shortcut, text, lang, shared=bool(body.get("shared"))
+            )
+            out = _canned_json(row)
+        return json_response({"canned": out}, status=201)
+
+    @bp.put("/canned/<reply_id:int>")
+    @guard
+    async def edit_canned(request: Request, reply_id: int) -> HTTPResponse:
+        body = parse_json_object(request.body)
+        shortcut, text, lang = canned_replies.check(
+            body.get("shortcut"), body.get("text"), body.get("lang", "zh")
+        )
+        async with db.begin() as session:
+            row = await canned_replies.update(session, _staff(request), reply_id, shortcut, text, lang)
+            out = _canned_json(row)
+        return json_response({"canned": out})
+
+    @bp.delete("/canned/<reply_id:int>")
+    @guard
+    async def delete_canned(request: Request, reply_id: int) -> HTTPResponse:
+        async with db.begin() as session:
+            await canned_replies.delete(session, _staff(request), reply_id)
+        return json_response({"ok": True})
 
     @bp.websocket("/ws")  # type: ignore[untyped-decorator]
     async def events(request: Request, ws: Websocket) -> None:
@@ -164,6 +264,55 @@ def create_blueprint(
     return bp
 
 
+def _canned_json(row: CannedReply) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "shortcut": row.shortcut,
+        "lang": row.lang,
+        "text": row.text,
+        "shared": row.owner_id is None,
+    }
+
+
+def _list_row(row: ConversationSummary) -> dict[str, Any]:
+    return {
+        **_summary(row.conversation),
+        "customer_name": row.customer_name,
+        "tier": row.tier,
+        "last_message": {"text": row.last_text, "sender": row.last_sender, "at": iso(row.last_at) or None},
+        "unread": row.unread,
+        "waiting_since": iso(row.waiting_since) or None,
+    }
+
+
+def _panel_json(panel: CustomerPanel) -> dict[str, Any]:
+    customer = panel.customer
+    return {
+        "id": customer.id,
+        "name": customer.display_name,
+        "tier": customer.tier,
+        "lang": customer.lang,
+        "identities": [
+            {"channel": i.channel, "id": i.channel_user_id, "since": iso(i.created_at)}
+            for i in panel.identities
+        ],
+        "conversations": [{**_summary(c), "created_at": iso(c.created_at)} for c in panel.conversations],
+        "tickets": [
+            {"number": t.number, "subject": t.subject, "status": t.status, "created_at": iso(t.created_at)}
+            for t in panel.tickets
+        ],
+        "ratings": [
+            {
+                "conversation_id": r.conversation_id,
+                "rating": r.rating,
+                "comment": r.comment,
+                "at": iso(r.created_at),
+            }
+            for r in panel.ratings
+        ],
+    }
+
+
 def _summary(conv: Conversation) -> dict[str, Any]:
     return {
         "id": conv.id,
@@ -171,7 +320,7 @@ def _summary(conv: Conversation) -> dict[str, Any]:
         "channel": conv.channel,
         "lang": conv.lang,
         "customer_id": conv.customer_id,
-        "updated_at": conv.updated_at.isoformat() if conv.updated_at else None,
+        "updated_at": iso(conv.updated_at) or None,
     }
 
 

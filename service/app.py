@@ -53,7 +53,9 @@ def create_app(
     app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
     app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
     app.blueprint(
-        agent_routes.create_blueprint(deps.staff_sessions, deps.desk, deps.sessions, deps.suggester)
+        agent_routes.create_blueprint(
+            deps.staff_sessions, deps.desk, deps.sessions, deps.suggester, deps.events
+        )
     )
     app.blueprint(customer_routes.create_blueprint(deps.desk, deps.transcripts))
     clock = clock or utc_now
@@ -83,7 +85,7 @@ def create_app(
     )
     app_channel.install(app, deps, deps.settings.app_clients)
     app.blueprint(openapi.create_blueprint())
-    app.blueprint(pages.create_blueprint())
+    app.blueprint(pages.create_blueprint(site_keys=deps.settings.site_keys))
 
     @app.before_server_start
     async def start_background(app: Sanic[Any, Any]) -> None:

@@ -1,14 +1,19 @@
-"""Customer-side actions beyond sending messages: rating a closed conversation (CSAT)."""
+"""Customer-side actions beyond sending messages: rating a closed conversation (CSAT), telling
+the agent the customer is typing, whether people answer now, leaving a message when they do not."""
 
 from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
-from connectors.base import TranscriptReader, parse_json_object, require_id
+from connectors.base import TranscriptReader, optional_lang, parse_json_object, require_id, require_text
 from conversations.desk import Desk
+from conversations.views import message_json
 from core.errors import ValidationFailed
 from core.types import Channel
+
+MAX_NAME = 64
+MAX_CONTACT = 128
 
 
 def create_blueprint(desk: Desk, transcripts: TranscriptReader) -> Blueprint:
@@ -28,5 +33,46 @@ def create_blueprint(desk: Desk, transcripts: TranscriptReader) -> Blueprint:
             raise ValidationFailed("only a closed conversation can be rated", code="not_closed")
         await desk.csat.rate(conversation_id, rating, comment)
         return json({"ok": True})
+
+    @bp.post("/conversations/<conversation_id:str>/typing")
+    async def typing(request: Request, conversation_id: str) -> HTTPResponse:
+        visitor_id = require_id(parse_json_object(request.body).get("visitor_id"), "visitor_id")
+        transcript = await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, 2**62)
+        if transcript.state == "agent":
+            await desk.routing.customer_typing(conversation_id)
+        return json({"ok": True})
+
+    @bp.get("/availability")
+    async def availability(request: Request) -> HTTPResponse:
+        return json({"open": await desk.messages_left.open_now()})
+
+    @bp.post("/leave-message")
+    async def leave_message(request: Request) -> HTTPResponse:
+        body = parse_json_object(request.body)
+        visitor_id = require_id(body.get("visitor_id"), "visitor_id")
+        text = require_text(body.get("text"))
+        name, contact = body.get("name", ""), body.get("contact", "")
+        if not isinstance(name, str) or len(name) > MAX_NAME:
+            raise ValidationFailed(f"name must be at most {MAX_NAME} characters", code="invalid_name")
+        if not isinstance(contact, str) or not contact.strip() or len(contact) > MAX_CONTACT:
+            raise ValidationFailed(
+                "give a phone number or e-mail address to reply to", code="invalid_contact"
+            )
+        left = await desk.messages_left.leave(
+            visitor_id,
+            name=name.strip(),
+            contact=contact.strip(),
+            text=text,
+            lang=optional_lang(body.get("lang")) or "zh",
+        )
+        return json(
+            {
+                "conversation_id": left.conversation_id,
+                "ticket_number": left.ticket_number,
+                "state": "ticket",
+                "replies": [message_json(m) for m in left.replies],
+            },
+            status=201,
+        )
 
     return bp

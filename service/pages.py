@@ -4,6 +4,7 @@ the supervisor dashboard at /supervisor, their shared assets under /assets/."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from sanic import Blueprint, Request
@@ -23,13 +24,28 @@ SECURITY_HEADERS = {
 }
 
 
-def create_blueprint(web_dir: Path = WEB_DIR) -> Blueprint:
+def widget_csp(site_key: str | None, site_keys: Mapping[str, tuple[str, ...]]) -> str:
+    """The widget page's CSP: framed only by the origins its site key names (embed.js), else
+    by Kefu's own pages."""
+    origins = site_keys.get(site_key or "")
+    if not origins:
+        return PAGE_CSP
+    return PAGE_CSP.replace("frame-ancestors 'self'", "frame-ancestors 'self' " + " ".join(origins))
+
+
+def create_blueprint(
+    web_dir: Path = WEB_DIR, site_keys: Mapping[str, tuple[str, ...]] | None = None
+) -> Blueprint:
     bp = Blueprint("pages")
     dist = web_dir / "dist"
+    sites = dict(site_keys or {})
 
     @bp.get("/")
     async def index(request: Request) -> HTTPResponse:
-        return await file(web_dir / "widget" / "index.html", headers=SECURITY_HEADERS)
+        csp = widget_csp(request.args.get("site_key"), sites)
+        return await file(
+            web_dir / "widget" / "index.html", headers={**SECURITY_HEADERS, "Content-Security-Policy": csp}
+        )
 
     bp.static("/widget", str(web_dir / "widget"), name="widget_assets")
 
@@ -38,7 +54,8 @@ def create_blueprint(web_dir: Path = WEB_DIR) -> Blueprint:
             page = dist / name / "index.html"
             if not page.is_file():
                 raise Unavailable(
-                    "the staff pages are not built: run `make setup` (npm run build in web/)", code="pages_not_built"
+                    "the staff pages are not built: run `make setup` (npm run build in web/)",
+                    code="pages_not_built",
                 )
             return await file(page, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
 

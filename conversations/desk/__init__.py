@@ -4,7 +4,8 @@
 - ``assignments``: the Redis engine's decisions mirrored into SQL, presence that drains backlogs;
 - ``agent_actions``: reply, note, transfer, close from the console;
 - ``csat``: the rating a closed conversation asks for;
-- ``workspace``: what an agent reads (their conversations, one conversation's whole view).
+- ``workspace``: what an agent reads (their conversations, one conversation's whole view);
+- ``messages_left``: whether people answer now, and a message left when they do not.
 
 The handoff engine (``handoff/``) owns the queue, presence and atomic assignment in Redis; the
 desk is the one layer that changes handoff state in SQL and in the engine together.
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations.desk.agent_actions import AgentActions
 from conversations.desk.assignments import Assignments
 from conversations.desk.csat import Csat
+from conversations.desk.messages_left import MessagesLeft
 from conversations.desk.routing import HandoffRouting
 from conversations.desk.workspace import Workspace
 from conversations.outbound import Outbound
@@ -37,6 +39,7 @@ class Desk:
     workspace: Workspace
     queue: HandoffQueue
     presence: Presence
+    messages_left: MessagesLeft
 
 
 def build_desk(
@@ -60,7 +63,17 @@ def build_desk(
         workspace=Workspace(sessions, agents),
         queue=queue,
         presence=presence,
+        messages_left=MessagesLeft(sessions, outbound),
     )
 
 
-__all__ = ["AgentActions", "Assignments", "Csat", "Desk", "HandoffRouting", "Workspace", "build_desk"]
+__all__ = [
+    "AgentActions",
+    "Assignments",
+    "Csat",
+    "Desk",
+    "HandoffRouting",
+    "MessagesLeft",
+    "Workspace",
+    "build_desk",
+]

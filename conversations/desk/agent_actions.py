@@ -9,30 +9,34 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations import queue_entries, repo
+from conversations import outbox, queue_entries, repo
+from conversations import tickets as conversation_tickets
 from conversations.channel_sessions import held
 from conversations.desk.assignments import Assignments
-from conversations.desk.groups import group_known
+from conversations.desk.groups import group_known, known_groups
 from conversations.outbound import Outbound
 from conversations.outbox import Delivery
 from conversations.suggest import last_customer_text
-from conversations.tables import Conversation, Message, SuggestionUse
+from conversations.tables import Conversation, Message, QueueEntryRecord, SuggestionUse
 from conversations.texts import text_for
 from core.errors import Conflict, NotFound, Unavailable, ValidationFailed
 from core.lang import lang_of
 from core.types import ConversationState
 from handoff.assigner import Assigner
-from handoff.auth import Staff
+from handoff.auth import ROLE_GRANTS, Staff
 from handoff.events import HandoffEvents, Subscription
 from handoff.queue import HandoffQueue
 from handoff.routing import DEFAULT_RULES
 from handoff.tables import User
 from knowledge import learning
+from tickets.group_hours import DEFAULT_GROUP
+from tickets.model import TicketView
 
 
 @dataclass
@@ -187,6 +191,55 @@ class AgentActions:
         if agent_id is not None:
             await self.assignments.release(str(agent_id), conversation_id)
 
+    async def retry(self, staff: Staff, conversation_id: str, message_id: int) -> Delivery:
+        """Send a failed or dead reply of this conversation again now (the outbox's row is due
+        again with fresh attempts); a message already sent is a 409."""
+        async with self.sessions.begin() as session:
+            conv = await self.owned(session, staff, conversation_id)
+            message = await session.get(Message, message_id)
+            if (
+                message is None
+                or message.conversation_id != conv.id
+                or message.sender not in ("agent", "system")
+            ):
+                raise NotFound("message not found", code="message_not_found")
+            if not await outbox.retry_now(session, message_id):
+                raise Conflict("the message is sent or on its way already", code="not_failed")
+        return await self.outbound.delivery(message)
+
+    async def create_ticket(
+        self, staff: Staff, conversation_id: str, *, subject: str | None, priority: str, now: datetime
+    ) -> TicketView:
+        """A ticket holding this conversation (one open ticket per conversation)."""
+        async with self.sessions.begin() as session:
+            conv = await self.owned(session, staff, conversation_id)
+            number = await conversation_tickets.open_ticket_number(session, conv.id)
+            if number is not None:
+                raise Conflict(f"the conversation has the open ticket {number}", code="ticket_exists")
+            group = (await queue_group(session, conv.id)) or DEFAULT_GROUP
+            return await conversation_tickets.create_ticket_from_conversation(
+                session,
+                conv,
+                now=now,
+                subject=subject,
+                priority=priority,
+                group=group,
+                actor=conversation_tickets.staff_actor(staff.username),
+            )
+
+    async def transfer_targets(self, staff: Staff) -> tuple[list[tuple[User, str]], list[str]]:
+        """Whom a transfer may name: the other agents (with their presence) and the groups."""
+        async with self.sessions() as session:
+            users = (await session.scalars(select(User).order_by(User.username))).all()
+            groups = await known_groups(session, self.routed_groups())
+        people = []
+        for user in users:
+            if user.id == staff.user_id or not ROLE_GRANTS.get(user.role, frozenset()) >= {"agent"}:
+                continue
+            seen = await self.assignments.presence.get(str(user.id))
+            people.append((user, str(seen.status) if seen else "offline"))
+        return people, groups
+
     def queue_events(self, *, agents: list[str], groups: list[str]) -> Subscription:
         return self.events.subscribe(agents=agents, groups=groups)
 
@@ -207,3 +260,9 @@ async def _agent_message(
             Message.client_message_id == client_message_id,
         )
     )
+
+
+async def queue_group(session: AsyncSession, conversation_id: str) -> str | None:
+    """The group the conversation's latest handoff was routed to."""
+    row = await session.get(QueueEntryRecord, conversation_id)
+    return row.group if row is not None else None

@@ -29,6 +29,13 @@ from handoff.presence import Presence
 from handoff.tables import User
 
 log = logging.getLogger(__name__)
+
+
+def shown_name(agent: User) -> str:
+    """The name a customer sees: the display name, else the login name."""
+    return agent.display_name or agent.username
+
+
 _SERVABLE = (ConversationState.QUEUED, ConversationState.AGENT)  # AGENT: a transfer between agents
 
 
@@ -77,7 +84,11 @@ class Assignments:
                 )
                 conv.assigned_agent_id = agent.id
                 notice = self.outbound.add(
-                    session, conv, "system", text_for("agent_joined", lang_of(conv.lang), name=agent.username)
+                    session,
+                    conv,
+                    "system",
+                    text_for("agent_joined", lang_of(conv.lang), name=shown_name(agent)),
+                    payload={"agent_name": shown_name(agent)},
                 )
                 return conv, notice, agent.username
         # SQL has nothing waiting for this claim (closed meanwhile, or gone): free the seat.

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from handoff.tables import User
 from tickets import store as ticket_store
+from tickets.tables import BusinessHours
 
 
 async def group_known(session: AsyncSession, group: str, routed_groups: Iterable[str]) -> bool:
@@ -22,3 +23,13 @@ async def group_known(session: AsyncSession, group: str, routed_groups: Iterable
         if isinstance(skills, list) and group in skills:
             return True
     return False
+
+
+async def known_groups(session: AsyncSession, routed_groups: Iterable[str]) -> list[str]:
+    """Every group ``group_known`` accepts, sorted: what a transfer may name."""
+    found = set(routed_groups)
+    found.update((await session.scalars(select(BusinessHours.group))).all())
+    for skills in (await session.scalars(select(User.skills))).all():
+        if isinstance(skills, list):
+            found.update(s for s in skills if isinstance(s, str) and s)
+    return sorted(found)

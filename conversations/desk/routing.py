@@ -14,13 +14,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations import queue_entries, repo
 from conversations import tickets as conversation_tickets
 from conversations.desk.assignments import Assignments
-from conversations.tables import Conversation, Message
+from conversations.tables import Conversation, Message, QueueEntryRecord
 from conversations.texts import text_for
 from core.clock import Clock, system_clock, to_datetime
 from core.errors import Conflict, KefuError
+from core.lang import lang_of
 from core.types import ConversationState, HandoffRequest
 from handoff import overflow
-from handoff.events import HandoffEvents, NewMessage
+from handoff.events import CustomerTyping, HandoffEvents, NewMessage
 from handoff.model import QueueEntry, Tier
 from handoff.queue import HandoffQueue
 from handoff.routing import DEFAULT_RULES, Rule, route
@@ -71,7 +72,7 @@ class HandoffRouting:
         # Only the decision is made here, in SQL; Redis is told after the commit (``dispatch``),
         # so a failed commit never leaves a queue entry behind and a lost enqueue is rebuilt by
         # the reconciler from this row.
-        row = await queue_entries.record(
+        await queue_entries.record(
             session,
             QueueEntry(
                 conversation_id=handoff.conversation_id,
@@ -86,13 +87,13 @@ class HandoffRouting:
                 reason=str(handoff.reason),
             ),
         )
-        position = await queue_entries.position(session, row)
-        # The bot's own reply already says a person will take over; add where they stand.
-        notices = [text_for("queue_position", handoff.lang, position=position, ahead=position - 1)]
-        return [*notices, decision.customer_text] if decision.customer_text else notices
+        # Where the customer stands is told by ``dispatch``, once we know nobody took it at once.
+        return [decision.customer_text] if decision.customer_text else []
 
-    async def dispatch(self, conversation_id: str) -> None:
+    async def dispatch(self, conversation_id: str, *, reply_to: int | None = None) -> list[Message]:
         """After the handoff is committed: queue it in Redis, then assign it if someone can take it.
+        If it still waits, the customer is told their place (stored, sent, and returned): a
+        conversation an agent took at once is never told it is number 1 in a queue.
 
         Never raises: the handoff is committed either way, and what Redis missed the reconciler
         (``conversations.reconcile``) rebuilds from the committed rows.
@@ -101,15 +102,32 @@ class HandoffRouting:
             async with self.sessions() as session:
                 entry = await queue_entries.waiting(session, conversation_id)
             if entry is None:
-                return
+                return []
             await self.queue.enqueue(entry)
             await self.assignments.drain(entry.group)
         except Conflict:  # assigned meanwhile (e.g. by a drain on another replica)
-            return
+            return []
         except Exception:
             log.exception(
                 "queueing the committed handoff of %s failed; the reconciler repairs it", conversation_id
             )
+        return await self._tell_position(conversation_id, reply_to)
+
+    async def _tell_position(self, conversation_id: str, reply_to: int | None) -> list[Message]:
+        try:
+            async with self.sessions.begin() as session:
+                conv = await session.get(Conversation, conversation_id)
+                row = await session.get(QueueEntryRecord, conversation_id)
+                if conv is None or row is None or conv.state != ConversationState.QUEUED:
+                    return []
+                position = await queue_entries.position(session, row)
+                text = text_for("queue_position", lang_of(conv.lang), position=position, ahead=position - 1)
+                notice = self.assignments.outbound.add(session, conv, "system", text, reply_to=reply_to)
+            await self.assignments.outbound.deliver(conv, notice)
+        except Exception:
+            log.exception("telling %s its queue position failed", conversation_id)
+            return []
+        return [notice]
 
     async def customer_message(self, conv: Conversation, message: Message) -> None:
         """A customer wrote while with an agent: the agent's console hears it at once."""
@@ -124,6 +142,13 @@ class HandoffRouting:
                     self.clock(),
                 )
             )
+
+    async def customer_typing(self, conv_id: str) -> None:
+        """The customer is typing: the agent holding the conversation sees it."""
+        async with self.sessions() as session:
+            conv = await session.get(Conversation, conv_id)
+        if conv is not None and conv.state == ConversationState.AGENT and conv.assigned_agent_id is not None:
+            await self.events.publish(CustomerTyping(conv.id, str(conv.assigned_agent_id), self.clock()))
 
     async def _after_hours(
         self, session: AsyncSession, group: str, handoff: HandoffRequest

@@ -24,6 +24,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--skills", default="", help="comma-separated skill groups")
     p.add_argument("--max-concurrent", type=int, default=5)
+    p.add_argument("--display-name", default="", help="the name customers see (default: the username)")
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -36,6 +37,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             args.role,
             skills=[s.strip() for s in args.skills.split(",")],
             max_concurrent=args.max_concurrent,
+            display_name=args.display_name,
         )
     print(f"added {user.role} {user.username}")
     return 0

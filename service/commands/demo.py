@@ -103,6 +103,7 @@ async def _load_staff(session: AsyncSession, path: Path) -> list[str]:
             str(person.get("role", "agent")),
             skills=list(person.get("skills", [])),
             max_concurrent=int(person.get("max_concurrent", 5)),
+            display_name=str(person.get("display_name", "")),
         )
         lines.append(f"{person.get('role', 'agent'):<10} {person['username']:<10} password: {password}")
     return lines

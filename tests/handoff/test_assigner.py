@@ -101,7 +101,8 @@ async def test_backlog_drained_when_an_agent_comes_online(desk: Desk, redis_clie
     done = await desk.assigner.on_agent_available("a1")
     assert len(done) == 4
     assert await load(redis_client, "a1") == {a.conversation_id for a in done}
-    assert "b0" in await load(redis_client, "a1")  # billing was drained too (alphabetically first)
+    # across both groups the longest waiting went first: b0 came after c0..c4
+    assert await load(redis_client, "a1") == {"c0", "c1", "c2", "c3"}
     assert await desk.queue.length("sales") + await desk.queue.length("billing") == 2
 
 
@@ -205,3 +206,12 @@ async def test_transfer_errors(desk: Desk) -> None:
     await desk.agent("a1", ["sales"])
     with pytest.raises(NotFound):
         await desk.assigner.transfer("c1", to_agent="a1")
+
+
+async def test_an_agent_coming_online_takes_the_vip_of_another_group_first(desk: Desk) -> None:
+    await desk.wait("n1", group="general")
+    await desk.wait("vip", group="vip", tier=Tier.S)
+    await desk.agent("a1", ["general", "vip"], max_concurrent=1)
+    done = await desk.assigner.on_agent_available("a1")
+    assert [a.conversation_id for a in done] == ["vip"]  # "general" sorts first, the VIP goes first
+    assert await desk.queue.position("n1") == 1

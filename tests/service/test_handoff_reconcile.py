@@ -166,7 +166,7 @@ async def test_applying_a_claim_twice_mirrors_it_once(client: SanicASGITestClien
             .select_from(Message)
             .where(Message.conversation_id == conv, Message.sender == "system")
         )
-    assert notices == 2  # the queue position and one "agent joined"
+    assert notices == 1  # one "agent joined"; taken at once, so no queue position was told
     assert await load(deps, alice) == {conv}
 
 

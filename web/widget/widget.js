@@ -21,7 +21,23 @@
       networkFailed: "网络连接失败，消息未发出，已保留在输入框中，请稍后重试。",
       serverFailed: "发送失败，消息已保留在输入框中，请稍后重试。",
       tooLong: "消息不能超过 2000 个字符。",
-      expired: "之前的会话已失效，将为您开始新的会话。"
+      expired: "之前的会话已失效，将为您开始新的会话。",
+      human: "转人工",
+      humanText: "人工客服",
+      agentNamed: "人工客服 · {name}",
+      agentTyping: "客服正在输入…",
+      rateTitle: "请为本次服务打分",
+      rateComment: "还有什么想告诉我们的吗？（选填）",
+      rateSend: "提交评价",
+      rateStars: "{n} 星",
+      rateThanks: "感谢您的评价！",
+      leaveTitle: "客服暂时不在线，请留言",
+      leaveIntro: "留下您的问题和联系方式，我们上班后第一时间回复您。",
+      leaveName: "称呼（选填）",
+      leaveContact: "手机号或邮箱",
+      leaveText: "留言内容",
+      leaveSend: "提交留言",
+      leaveCancel: "取消"
     },
     en: {
       title: "Yunqi Select Support",
@@ -40,17 +56,42 @@
       networkFailed: "Network error: your message was not sent and is still in the input box. Please try again.",
       serverFailed: "Sending failed: your message is still in the input box. Please try again.",
       tooLong: "Messages can be at most 2000 characters.",
-      expired: "Your previous conversation has expired; a new one will start."
+      expired: "Your previous conversation has expired; a new one will start.",
+      human: "Talk to a person",
+      humanText: "I want to talk to a human",
+      agentNamed: "Agent · {name}",
+      agentTyping: "The agent is typing…",
+      rateTitle: "How did we do?",
+      rateComment: "Anything else you would like to tell us? (optional)",
+      rateSend: "Send rating",
+      rateStars: "{n} stars",
+      rateThanks: "Thank you for your rating!",
+      leaveTitle: "Nobody is online right now: leave us a message",
+      leaveIntro: "Leave your question and how to reach you; we reply as soon as we open.",
+      leaveName: "Your name (optional)",
+      leaveContact: "Phone or e-mail",
+      leaveText: "Your message",
+      leaveSend: "Send message",
+      leaveCancel: "Cancel"
     }
   };
 
   var API = "/api/web";
+  // Embedded with web/widget/embed.js the page is opened as /?site_key=KEY: the key names the
+  // site the conversation started on (its entry point).
+  var SITE_KEY = (function () {
+    var key = new URLSearchParams(window.location.search).get("site_key") || "";
+    return /^[A-Za-z0-9_-]{1,64}$/.test(key) ? key : "";
+  }());
   var KEYS = { visitor: "kefu.visitor_id", conversation: "kefu.conversation_id", lang: "kefu.lang" };
   var ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
   var SENDERS = ["customer", "bot", "agent", "system"];
   var LIVE_STATES = ["queued", "agent"];
   var MAX_TEXT = 2000;
   var POLL_MS = 3000;
+  var TYPING_SEND_MS = 3000;    // at most one "customer is typing" ping per this many ms
+  var TYPING_SHOW_MS = 5000;    // how long the agent's typing dots stay without a new ping
+  var CSAT_RE = /^\/csat [1-5]$/;
   var REQUEST_TIMEOUT_MS = 30000;
   var RETRY_DELAYS_MS = [1000, 2000, 4000, 8000];
   var WS_RETRY_DELAYS_MS = [1000, 3000, 10000, 30000];
@@ -90,6 +131,8 @@
   }
 
   function initialLang() {
+    var asked = new URLSearchParams(window.location.search).get("lang");
+    if (asked === "zh" || asked === "en") return asked;
     var saved = store(KEYS.lang);
     if (saved === "zh" || saved === "en") return saved;
     var nav = (navigator.languages && navigator.languages[0]) || navigator.language || "zh";
@@ -153,6 +196,11 @@
     this.notice = root.querySelector("[data-testid=error]");
     this.typing = root.querySelector("[data-testid=typing]");
     this.form = root.querySelector("[data-testid=composer]");
+    this.humanButton = root.querySelector("[data-testid=talk-to-human]");
+    this.agentName = "";
+    this.typingUntil = 0;
+    this.typingSentAt = 0;
+    this.rated = false;
   }
 
   Widget.prototype.t = function (key) { return STRINGS[this.lang][key]; };
@@ -167,7 +215,8 @@
         self.submitInput();
       }
     });
-    this.input.addEventListener("input", function () { self.fitInput(); });
+    this.input.addEventListener("input", function () { self.fitInput(); self.sendTyping(); });
+    if (this.humanButton) this.humanButton.addEventListener("click", function () { self.askForHuman(); });
     this.toggle.addEventListener("click", function () { self.setLang(self.lang === "zh" ? "en" : "zh"); });
     this.applyLang();
     this.setState("bot");
@@ -209,9 +258,16 @@
     this.state = known ? state : this.state;
     if (this.state !== "queued") this.position = null;
     else if (typeof position === "number" && position > 0) this.position = position;
-    this.badge.textContent = this.state === "queued" && this.position
-      ? this.t("position").replace("{n}", String(this.position))
-      : labels[this.state];
+    if (this.state !== "agent") this.agentName = "";
+    // A queue position is shown only while queued: never once an agent has the conversation.
+    if (this.state === "queued" && this.position) {
+      this.badge.textContent = this.t("position").replace("{n}", String(this.position));
+    } else if (this.state === "agent" && this.agentName) {
+      this.badge.textContent = this.t("agentNamed").replace("{name}", this.agentName);
+    } else {
+      this.badge.textContent = labels[this.state];
+    }
+    if (this.humanButton) this.humanButton.hidden = this.state === "queued" || this.state === "agent";
     this.badge.setAttribute("data-state", this.state);
     this.updatePolling();
   };
@@ -223,8 +279,31 @@
 
   Widget.prototype.setBusy = function (delta) {
     this.inFlight += delta;
-    this.typing.hidden = this.inFlight <= 0;
+    this.showTyping();
+  };
+
+  // The dots show while the bot works on an answer or while the agent is typing.
+  Widget.prototype.showTyping = function () {
+    var agentTyping = this.typingUntil > Date.now();
+    this.typing.hidden = this.inFlight <= 0 && !agentTyping;
+    this.typing.setAttribute("aria-label", agentTyping ? this.t("agentTyping") : "");
     if (!this.typing.hidden) this.scrollDown();
+  };
+
+  Widget.prototype.agentIsTyping = function () {
+    var self = this;
+    this.typingUntil = Date.now() + TYPING_SHOW_MS;
+    this.showTyping();
+    setTimeout(function () { self.showTyping(); }, TYPING_SHOW_MS + 50);
+  };
+
+  // Tell the agent the customer is typing (only while an agent has the conversation).
+  Widget.prototype.sendTyping = function () {
+    var now = Date.now();
+    if (this.state !== "agent" || !this.conversation || now - this.typingSentAt < TYPING_SEND_MS) return;
+    this.typingSentAt = now;
+    request("POST", API + "/conversations/" + encodeURIComponent(this.conversation) + "/typing",
+      { visitor_id: this.visitor }).catch(function () { /* only a hint */ });
   };
 
   // ------------------------------------------------------------ rendering
@@ -301,7 +380,10 @@
     var row = this.buildRow(sender, m.text);
     if (Number.isFinite(id)) row.setAttribute("data-id", String(id));
     if (m.created_at) row.title = new Date(m.created_at).toLocaleString(this.lang === "zh" ? "zh-CN" : "en");
-    if (Array.isArray(m.buttons) && m.buttons.length) this.addChoices(row, m.buttons);
+    if (sender === "agent" && this.agentName) row.querySelector(".kf-msg").setAttribute("data-agent", this.agentName);
+    if (isCsatRequest(m)) this.addRating(row);
+    else if (Array.isArray(m.buttons) && m.buttons.length) this.addChoices(row, m.buttons);
+    if (sender === "agent") { this.typingUntil = 0; this.showTyping(); }
     this.list.appendChild(row);
     this.scrollDown();
   };
@@ -326,6 +408,142 @@
       item.row.setAttribute("data-id", String(id));
       this.markSeen(id);
     }
+  };
+
+  // ------------------------------------------------------------ CSAT: stars and a comment
+  function isCsatRequest(m) {
+    return Array.isArray(m.buttons) && m.buttons.length === 5 &&
+      m.buttons.every(function (b) { return b && CSAT_RE.test(String(b.payload)); });
+  }
+
+  Widget.prototype.addRating = function (row) {
+    var self = this;
+    var form = el("form", "kf-rating");
+    form.setAttribute("data-testid", "csat");
+    var title = el("p", "kf-rating-title", this.t("rateTitle"));
+    var stars = el("div", "kf-stars");
+    stars.setAttribute("role", "radiogroup");
+    stars.setAttribute("aria-label", this.t("rateTitle"));
+    var chosen = 0;
+    var buttons = [];
+    [1, 2, 3, 4, 5].forEach(function (n) {
+      var star = el("button", "kf-star", "★");
+      star.type = "button";
+      star.setAttribute("role", "radio");
+      star.setAttribute("aria-checked", "false");
+      star.setAttribute("aria-label", self.t("rateStars").replace("{n}", String(n)));
+      star.setAttribute("data-testid", "star-" + n);
+      star.addEventListener("click", function () {
+        chosen = n;
+        buttons.forEach(function (b, i) {
+          b.classList.toggle("kf-star--on", i < n);
+          b.setAttribute("aria-checked", i === n - 1 ? "true" : "false");
+        });
+        send.disabled = false;
+      });
+      buttons.push(star);
+      stars.appendChild(star);
+    });
+    var label = el("label", "kf-rating-label", this.t("rateComment"));
+    var comment = el("textarea", "kf-rating-comment");
+    comment.id = "kf-csat-" + randomHex(4);
+    comment.maxLength = 1000;
+    comment.rows = 2;
+    comment.setAttribute("data-testid", "csat-comment");
+    label.htmlFor = comment.id;
+    var send = el("button", "kf-send kf-rating-send", this.t("rateSend"));
+    send.type = "submit";
+    send.disabled = true;
+    send.setAttribute("data-testid", "csat-send");
+    form.appendChild(title);
+    form.appendChild(stars);
+    form.appendChild(label);
+    form.appendChild(comment);
+    form.appendChild(send);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      if (!chosen) return;
+      send.disabled = true;
+      self.rate(chosen, comment.value.trim()).then(function () {
+        form.textContent = "";
+        form.appendChild(el("p", "kf-rating-title", self.t("rateThanks")));
+        form.setAttribute("data-rated", String(chosen));
+      }, function (err) {
+        send.disabled = false;
+        self.showError(err && err.message ? err.message : self.t("serverFailed"));
+      });
+    });
+    row.querySelector(".kf-msg").appendChild(form);
+  };
+
+  Widget.prototype.rate = function (rating, comment) {
+    var url = API + "/conversations/" + encodeURIComponent(this.conversation) + "/csat";
+    return request("POST", url, { visitor_id: this.visitor, rating: rating, comment: comment });
+  };
+
+  // ------------------------------------------------------------ a person, or a message left
+  Widget.prototype.askForHuman = function () {
+    var self = this;
+    request("GET", API + "/availability").then(function (data) {
+      if (data && data.open === false) self.showLeaveForm();
+      else self.send(self.t("humanText"), self.t("humanText"));
+    }, function () {
+      self.send(self.t("humanText"), self.t("humanText"));
+    });
+  };
+
+  Widget.prototype.showLeaveForm = function () {
+    var self = this;
+    if (this.root.querySelector("[data-testid=leave-form]")) return;
+    var form = el("form", "kf-leave");
+    form.setAttribute("data-testid", "leave-form");
+    form.appendChild(el("p", "kf-rating-title", this.t("leaveTitle")));
+    form.appendChild(el("p", "kf-leave-intro", this.t("leaveIntro")));
+    var fields = {};
+    [["name", "leaveName", "input", false], ["contact", "leaveContact", "input", true],
+      ["text", "leaveText", "textarea", true]].forEach(function (f) {
+      var id = "kf-leave-" + f[0];
+      var label = el("label", "kf-leave-label", self.t(f[1]));
+      label.htmlFor = id;
+      var input = el(f[2], "kf-leave-input");
+      input.id = id;
+      input.required = f[3];
+      input.maxLength = f[0] === "text" ? MAX_TEXT : 128;
+      input.setAttribute("data-testid", "leave-" + f[0]);
+      fields[f[0]] = input;
+      form.appendChild(label);
+      form.appendChild(input);
+    });
+    var row = el("div", "kf-leave-actions");
+    var cancel = el("button", "kf-lang kf-leave-cancel", this.t("leaveCancel"));
+    cancel.type = "button";
+    cancel.addEventListener("click", function () { form.remove(); });
+    var send = el("button", "kf-send", this.t("leaveSend"));
+    send.type = "submit";
+    send.setAttribute("data-testid", "leave-send");
+    row.appendChild(cancel);
+    row.appendChild(send);
+    form.appendChild(row);
+    form.addEventListener("submit", function (ev) {
+      ev.preventDefault();
+      send.disabled = true;
+      request("POST", API + "/leave-message", {
+        visitor_id: self.visitor, lang: self.lang, name: fields.name.value.trim(),
+        contact: fields.contact.value.trim(), text: fields.text.value.trim()
+      }).then(function (data) {
+        form.remove();
+        if (typeof data.conversation_id === "string" && ID_RE.test(data.conversation_id)) {
+          self.useConversation(data.conversation_id);
+        }
+        self.fetchMessages().catch(function () { /* shown on the next poll */ });
+      }, function (err) {
+        send.disabled = false;
+        self.showError(err && err.message ? err.message : self.t("serverFailed"));
+      });
+    });
+    this.scroller.appendChild(form);
+    fields.contact.focus();
+    this.scrollDown();
   };
 
   // ------------------------------------------------------------ sending
@@ -356,6 +574,7 @@
   Widget.prototype.deliver = function (item) {
     var self = this;
     var body = { visitor_id: this.visitor, text: item.sent, lang: this.lang, client_message_id: item.clientId };
+    if (SITE_KEY) body.page = "site:" + SITE_KEY;
     this.setBusy(1);
     return this.postWithRetry(body, 0).then(function (data) {
       self.showError("");
@@ -429,6 +648,7 @@
     return request("GET", url).then(function (data) {
       if (id !== self.conversation) return;
       (Array.isArray(data.messages) ? data.messages : []).forEach(function (m) { self.addServerMessage(m); });
+      if (typeof data.agent_name === "string") self.agentName = data.agent_name;
       if (typeof data.state === "string") self.setState(data.state, data.queue_position);
     }, function (err) {
       if (id === self.conversation && err instanceof ApiError && err.status >= 400 && err.status < 500) {
@@ -479,11 +699,18 @@
     try { ws = new WebSocket(url); } catch (e) { return; }
     var conversation = this.conversation;
     this.ws = ws;
-    ws.onopen = function () { self.wsFailures = 0; };
+    var reconnected = this.wsFailures > 0;
+    ws.onopen = function () {
+      self.wsFailures = 0;
+      // Whatever was pushed while the socket was down is read once over HTTP (kept by id).
+      if (reconnected) self.fetchMessages().catch(function () { /* the poll tries again */ });
+    };
     ws.onmessage = function (ev) {
       var data = null;
       try { data = JSON.parse(ev.data); } catch (e) { return; }
-      if (!data || data.type !== "message" || conversation !== self.conversation) return;
+      if (!data || conversation !== self.conversation) return;
+      if (data.type === "typing" && data.sender === "agent") { self.agentIsTyping(); return; }
+      if (data.type !== "message") return;
       self.addServerMessage(data.message);
       // An agent or system message usually means the state changed (joined, closed): refresh it.
       if (data.message && data.message.sender !== "customer") self.schedulePoll(0);
