@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.app_clients import AppClient, SettingsError, parse_app_clients
 
@@ -63,6 +64,12 @@ class Settings:
     wecom: WeComSettings = field(default_factory=WeComSettings)
     # the mobile-app channel's backends (KEFU_APPS, KEFU_APP_SECRET_<ID>); empty: the channel is off
     app_clients: Mapping[str, AppClient] = field(default_factory=dict)
+    # supervision: the business's time zone decides a report's day (KEFU_TIMEZONE); alert
+    # webhooks are signed with KEFU_ALERT_WEBHOOK_SECRET; rules are evaluated every
+    # KEFU_ALERT_INTERVAL seconds
+    business_timezone: str = "Asia/Shanghai"
+    alert_webhook_secret: str = field(default="", repr=False)
+    alert_interval: float = 3.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
@@ -102,7 +109,18 @@ class Settings:
                 kf_servicers=parse_servicers(env.get("WECOM_KF_SERVICERS", "")),
             ),
             app_clients=parse_app_clients(env),
+            business_timezone=_timezone(env.get("KEFU_TIMEZONE", "Asia/Shanghai")),
+            alert_webhook_secret=env.get("KEFU_ALERT_WEBHOOK_SECRET", ""),
+            alert_interval=float(env.get("KEFU_ALERT_INTERVAL", "3")),
         )
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"KEFU_TIMEZONE: unknown time zone {name!r}") from None
+    return name
 
 
 def parse_servicers(raw: str) -> tuple[tuple[str, str], ...]:

@@ -29,6 +29,7 @@ from service import (
     knowledge_routes,
     openapi,
     pages,
+    supervisor_routes,
     ticket_routes,
     wecom,
 )
@@ -81,6 +82,15 @@ def create_app(
             config=IndexConfig.for_model(deps.settings.knowledge_model),
         )
     )
+    app.blueprint(
+        supervisor_routes.create_blueprint(deps.staff_sessions, deps.sessions, deps.redis, deps.supervision)
+    )
+    app.blueprint(
+        supervisor_routes.create_reports_blueprint(
+            deps.staff_sessions, deps.sessions, timezone=deps.settings.business_timezone
+        )
+    )
+    app.blueprint(supervisor_routes.create_admin_blueprint(deps.staff_sessions, deps.sessions))
     app_channel.install(app, deps, deps.settings.app_clients)
     app.blueprint(openapi.create_blueprint())
     app.blueprint(pages.create_blueprint())
@@ -97,6 +107,9 @@ def create_app(
             ),
             asyncio.create_task(sweep_presence(deps, app.ctx.stop), name="presence_sweeper"),
             asyncio.create_task(deps.outbound.deliverer.run(app.ctx.stop), name="outbox"),
+            asyncio.create_task(
+                deps.supervision.monitor.run(app.ctx.stop, deps.settings.alert_interval), name="alert_monitor"
+            ),
             *channels.background(app.ctx.stop),
         ]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,6 +18,7 @@ from conversations import queue_entries, repo
 from conversations.channel_sessions import held
 from conversations.desk.assignments import Assignments
 from conversations.desk.groups import group_known
+from conversations.desk.observers import DeskObserver, tell_closed, tell_replied
 from conversations.outbound import Outbound
 from conversations.outbox import Delivery
 from conversations.suggest import last_customer_text
@@ -45,6 +46,8 @@ class AgentActions:
     outbound: Outbound
     # the groups the routing rules send to (they change with the rules, so asked each time)
     routed_groups: Callable[[], Iterable[str]] = lambda: [rule.group for rule in DEFAULT_RULES]
+    # told after a committed reply or close (quality inspection); wired by the service
+    observers: list[DeskObserver] = field(default_factory=list)
 
     async def owned(self, session: AsyncSession, staff: Staff, conversation_id: str) -> Conversation:
         """The conversation if this agent holds it (a supervisor may open any); else not found."""
@@ -94,6 +97,7 @@ class AgentActions:
             raise Unavailable(
                 f"the reply is saved but the {conv.channel} channel refused it", code="delivery_failed"
             )
+        await tell_replied(self.observers, conv, message, staff)
         return message  # sent, or failing for now and retried by the outbox
 
     async def send_suggestion(
@@ -186,6 +190,7 @@ class AgentActions:
         await self.queue.cancel(conversation_id)
         if agent_id is not None:
             await self.assignments.release(str(agent_id), conversation_id)
+        await tell_closed(self.observers, conv, staff)
 
     def queue_events(self, *, agents: list[str], groups: list[str]) -> Subscription:
         return self.events.subscribe(agents=agents, groups=groups)
