@@ -38,6 +38,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, case, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from conversations.tables import (
     Conversation,
@@ -179,11 +180,12 @@ def _conversation_filter(q: ReportQuery) -> list[ColumnElement[bool]]:
             )
         )
     if q.agent:
+        assigned = aliased(StateTransition)  # the outer query may select transitions too
         where.append(
             exists().where(
-                StateTransition.conversation_id == Conversation.id,
-                StateTransition.to_state == "agent",
-                StateTransition.actor == f"agent:{q.agent}",
+                assigned.conversation_id == Conversation.id,
+                assigned.to_state == "agent",
+                assigned.actor == f"agent:{q.agent}",
             )
         )
     return where
