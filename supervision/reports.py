@@ -191,66 +191,105 @@ def _conversation_filter(q: ReportQuery) -> list[ColumnElement[bool]]:
     return where
 
 
-def _first(to_state: str) -> Any:
-    return (
-        select(func.min(StateTransition.created_at))
-        .where(StateTransition.conversation_id == Conversation.id, StateTransition.to_state == to_state)
-        .scalar_subquery()
-    )
+def _in_range(q: ReportQuery) -> Any:
+    """The ids of the report's conversations, as a sub-query the other queries join to."""
+    return select(Conversation.id).where(*_conversation_filter(q)).subquery()
 
 
-def _conversations_query(q: ReportQuery) -> Select[Any]:
-    handed = exists().where(
-        StateTransition.conversation_id == Conversation.id,
-        StateTransition.from_state == "bot",
-        StateTransition.to_state.in_(HANDOFF_TARGETS),
-    )
-    first_agent = (
-        select(func.min(Message.created_at))
-        .where(Message.conversation_id == Conversation.id, Message.sender == "agent")
-        .scalar_subquery()
-    )
-    agent = (
-        select(StateTransition.actor)
-        .where(StateTransition.conversation_id == Conversation.id, StateTransition.to_state == "agent")
-        .order_by(StateTransition.created_at, StateTransition.id)
-        .limit(1)
-        .scalar_subquery()
-    )
-    rating = select(CsatRating.rating).where(CsatRating.conversation_id == Conversation.id).scalar_subquery()
-    return select(
-        Conversation.id,
-        Conversation.customer_id,
-        Conversation.created_at,
-        handed,
-        _first("queued"),
-        _first("agent"),
-        _first("closed"),
-        first_agent,
-        agent,
-        rating,
-    ).where(*_conversation_filter(q))
+def _first_of(state: str) -> Any:
+    return func.min(case((StateTransition.to_state == state, StateTransition.created_at)))
 
 
 async def load_conversations(session: AsyncSession, q: ReportQuery) -> list[ConvRow]:
-    rows = (await session.execute(_conversations_query(q))).all()
+    """One row per conversation, from four set-wise queries (conversations; their transitions
+    grouped; their first agent message; their rating) rather than sub-queries per row."""
+    base = (
+        await session.execute(
+            select(Conversation.id, Conversation.customer_id, Conversation.created_at).where(
+                *_conversation_filter(q)
+            )
+        )
+    ).all()
+    ids = _in_range(q)
+    moves = {
+        cid: rest
+        for cid, *rest in (
+            await session.execute(
+                select(
+                    StateTransition.conversation_id,
+                    func.max(
+                        case(
+                            (
+                                (StateTransition.from_state == "bot")
+                                & StateTransition.to_state.in_(HANDOFF_TARGETS),
+                                1,
+                            ),
+                            else_=0,
+                        )
+                    ),
+                    _first_of("queued"),
+                    _first_of("agent"),
+                    _first_of("closed"),
+                )
+                .join(ids, ids.c.id == StateTransition.conversation_id)
+                .group_by(StateTransition.conversation_id)
+            )
+        ).all()
+    }
+    first_agent = dict(
+        (
+            await session.execute(
+                select(Message.conversation_id, func.min(Message.created_at))
+                .join(ids, ids.c.id == Message.conversation_id)
+                .where(Message.sender == "agent")
+                .group_by(Message.conversation_id)
+            )
+        ).all()
+    )
+    first_actor: dict[str, str] = {}
+    for cid, actor in (
+        await session.execute(
+            select(StateTransition.conversation_id, StateTransition.actor)
+            .join(ids, ids.c.id == StateTransition.conversation_id)
+            .where(StateTransition.to_state == "agent")
+            .order_by(StateTransition.created_at.desc(), StateTransition.id.desc())
+        )
+    ).all():
+        first_actor[cid] = actor  # ordered newest first: the earliest assignment is written last
+    ratings = dict(
+        (
+            await session.execute(
+                select(CsatRating.conversation_id, CsatRating.rating).join(
+                    ids, ids.c.id == CsatRating.conversation_id
+                )
+            )
+        ).all()
+    )
     out = []
-    for cid, customer, created, handed, handoff_at, assigned, closed, first_agent, actor, rating in rows:
+    for cid, customer, created in base:
+        handed, handoff_at, assigned, closed = moves.get(cid, (0, None, None, None))
         out.append(
             ConvRow(
                 cid,
                 customer,
                 _utc(created) or created,
                 bool(handed),
-                _utc(handoff_at),
-                _utc(assigned),
-                _utc(closed),
-                _utc(first_agent),
-                str(actor or "").removeprefix("agent:"),
-                rating,
+                _utc(_dt(handoff_at)),
+                _utc(_dt(assigned)),
+                _utc(_dt(closed)),
+                _utc(_dt(first_agent.get(cid))),
+                str(first_actor.get(cid, "")).removeprefix("agent:"),
+                ratings.get(cid),
             )
         )
     return out
+
+
+def _dt(value: Any) -> datetime | None:
+    """An aggregate's datetime: SQLite hands ``MIN(CASE ...)`` back as text."""
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
 
 
 def _seconds(later: datetime | None, earlier: datetime | None) -> float | None:

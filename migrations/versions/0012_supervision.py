@@ -98,7 +98,12 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("kind", "lang", "word"),
     )
-    op.create_index("ix_conversations_created_at", "conversations", ["created_at"], unique=False)
+    op.create_index(
+        "ix_conversations_created_at",
+        "conversations",
+        ["created_at", "id", "customer_id", "channel", "lang"],
+        unique=False,
+    )
     op.create_index(
         "ix_messages_conversation_sender_created",
         "messages",
