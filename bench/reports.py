@@ -141,12 +141,13 @@ def populate(path: Path, messages: int, days: int, seed: int = 7) -> dict[str, i
                 )
             )
     db.executemany(
-        "INSERT INTO conversations (id, customer_id, channel, channel_user_id, entry_point, state, lang, created_at, "
-        "updated_at) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?)",
+        "INSERT INTO conversations (id, customer_id, channel, channel_user_id, entry_point, state, lang, "
+        "created_at, updated_at) VALUES (?, ?, ?, ?, '', ?, ?, ?, ?)",
         convs,
     )
     db.executemany(
-        "INSERT INTO messages (conversation_id, sender, text, payload, bot_status, created_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO messages (conversation_id, sender, text, payload, bot_status, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?)",
         msgs,
     )
     db.executemany(
@@ -159,19 +160,21 @@ def populate(path: Path, messages: int, days: int, seed: int = 7) -> dict[str, i
         ratings,
     )
     db.executemany(
-        "INSERT INTO suggestion_uses (conversation_id, agent_id, source, key, edited, customer_text, created_at) "
+        "INSERT INTO suggestion_uses (conversation_id, agent_id, source, key, edited, customer_text, "
+        "created_at) "
         "VALUES (?, ?, ?, ?, ?, '', ?)",
         uses,
     )
     db.executemany(
-        "INSERT INTO tickets (number, customer_id, conversation_id, channel, subject, status, priority, tier, "
-        '"group", tags, first_response_due, paused, created_at, updated_at) '
+        "INSERT INTO tickets (number, customer_id, conversation_id, channel, subject, status, priority, "
+        'tier, "group", tags, first_response_due, paused, created_at, updated_at) '
         "VALUES (?, ?, ?, ?, 's', 'open', 'normal', 'normal', 'general', '[]', ?, '[]', ?, ?)",
         [(n, cu, c, ch, due, at, at) for n, cu, c, ch, at, due in tickets],
     )
     db.execute(
         "INSERT INTO ticket_events (ticket_id, kind, actor, data, created_at) "
-        "SELECT id, 'sla_alert', 'system', '{\"level\": \"breached\"}', created_at FROM tickets WHERE id % 4 = 0"
+        "SELECT id, 'sla_alert', 'system', '{\"level\": \"breached\"}', created_at "
+        "FROM tickets WHERE id % 4 = 0"
     )
     db.commit()
     db.execute("ANALYZE")
