@@ -70,6 +70,9 @@ class Settings:
     business_timezone: str = "Asia/Shanghai"
     alert_webhook_secret: str = field(default="", repr=False)
     alert_interval: float = 3.0
+    # operators: JSON log lines (KEFU_LOG_FORMAT json|text) and an optional /metrics bearer token
+    log_format: str = "json"
+    metrics_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
@@ -112,6 +115,8 @@ class Settings:
             business_timezone=_timezone(env.get("KEFU_TIMEZONE", "Asia/Shanghai")),
             alert_webhook_secret=env.get("KEFU_ALERT_WEBHOOK_SECRET", ""),
             alert_interval=float(env.get("KEFU_ALERT_INTERVAL", "3")),
+            log_format="text" if env.get("KEFU_LOG_FORMAT", "json") == "text" else "json",
+            metrics_token=env.get("KEFU_METRICS_TOKEN", ""),
         )
 
 

@@ -27,6 +27,7 @@ from service import (
     hours_routes,
     identity_routes,
     knowledge_routes,
+    observability,
     openapi,
     pages,
     supervisor_routes,
@@ -50,6 +51,7 @@ def create_app(
     app.ctx.deps = deps
     errors.install(app)
     headers.install(app)
+    observability.install(app, deps, deps.settings.metrics_token)
     app.blueprint(health.create_blueprint(deps.health_checks()))
     app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
     app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
