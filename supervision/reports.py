@@ -90,7 +90,16 @@ def local_day(at: datetime, tz: ZoneInfo) -> date:
     return aware.astimezone(tz).date()
 
 
-def parse_query(args: dict[str, str], tz: ZoneInfo) -> ReportQuery:
+DEFAULT_DAYS = 7
+
+
+def parse_query(args: dict[str, str], tz: ZoneInfo, now: datetime | None = None) -> ReportQuery:
+    """``from`` and ``to`` are business days; both left out: the last 7 days up to today in the
+    business time zone (what the dashboard opens with, whatever the browser's own zone)."""
+    if not args.get("from") and not args.get("to"):
+        today = (now or datetime.now(UTC)).astimezone(tz).date()
+        args = {**args, "from": (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(), "to": today.isoformat()}
+
     def day(name: str) -> date:
         raw = args.get(name, "")
         try:

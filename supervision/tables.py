@@ -88,3 +88,46 @@ class AuditEntry(Base):
     target: Mapped[str] = mapped_column(String(128), default="")
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QualityScore(Base):
+    """The rubric score of a closed conversation, with a supervisor's override kept beside it."""
+
+    __tablename__ = "quality_scores"
+
+    conversation_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    group: Mapped[str] = mapped_column("skill_group", String(64), default="")
+    score: Mapped[float] = mapped_column(Double)
+    parts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # part -> 0..100, signals
+    closed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    computed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    override_score: Mapped[float | None] = mapped_column(Double, nullable=True)
+    override_comment: Mapped[str] = mapped_column(Text, default="")
+    override_by: Mapped[str] = mapped_column(String(64), default="")
+    overridden_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+
+
+class QualityRubric(Base):
+    """The rubric's weights and targets (one row, id 1), editable by supervisors."""
+
+    __tablename__ = "quality_rubric"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    weights: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    targets: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QualityCase(Base):
+    """A conversation a supervisor marked as a good or bad example, for agents' training."""
+
+    __tablename__ = "quality_cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(32), index=True)
+    verdict: Mapped[str] = mapped_column(String(8))  # good | bad
+    tag: Mapped[str] = mapped_column(String(64), default="")
+    comment: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

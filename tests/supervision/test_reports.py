@@ -263,3 +263,11 @@ def test_p90_is_the_nearest_rank() -> None:
 def test_bad_ranges_are_refused(args: dict[str, str]) -> None:
     with pytest.raises(ValidationFailed):
         parse_query(args, SH)
+
+
+def test_without_dates_the_last_week_ends_today_in_the_business_time_zone() -> None:
+    late_evening_utc = datetime(2026, 3, 1, 17, 0, tzinfo=UTC)  # 01:00 on 03-02 in Shanghai
+    week = parse_query({}, SH, now=late_evening_utc)
+    assert (week.start, week.end) == (date(2026, 2, 24), date(2026, 3, 2))
+    in_utc = parse_query({}, ZoneInfo("UTC"), now=late_evening_utc)
+    assert in_utc.end == date(2026, 3, 1)
