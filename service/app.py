@@ -85,8 +85,15 @@ def create_app(
         )
     )
     app.blueprint(
-        supervisor_routes.create_blueprint(deps.staff_sessions, deps.sessions, deps.redis, deps.supervision)
+        supervisor_routes.create_blueprint(
+            deps.staff_sessions,
+            deps.sessions,
+            deps.redis,
+            deps.supervision,
+            timezone=deps.settings.business_timezone,
+        )
     )
+    app.blueprint(supervisor_routes.create_cases_blueprint(deps.staff_sessions, deps.sessions))
     app.blueprint(
         supervisor_routes.create_reports_blueprint(
             deps.staff_sessions, deps.sessions, timezone=deps.settings.business_timezone

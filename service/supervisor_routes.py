@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import hashlib
 import json
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import redis.asyncio as aioredis
@@ -33,9 +34,10 @@ from handoff import keys as handoff_keys
 from handoff.auth import Sessions, Staff, require_role
 from service.admin_routes import parse_limit
 from supervision import alerts as alert_rules
-from supervision import audit, keys, reports, words
+from supervision import audit, cases, keys, quality_views, reports, scoring, words
 from supervision.alerts import alert_json
 from supervision.quality import hits_of
+from supervision.tables import QualityHit, QualityScore
 from supervision.wiring import Supervision
 
 ROLES = ("supervisor",)
@@ -65,9 +67,84 @@ def create_blueprint(
     db: async_sessionmaker[AsyncSession],
     redis: aioredis.Redis,
     supervision: Supervision,
+    *,
+    timezone: str = "Asia/Shanghai",
 ) -> Blueprint:
     bp = Blueprint("supervisor_api", url_prefix="/api/supervisor")
     guard = require_role(staff_sessions, ROLES)
+    tz = ZoneInfo(timezone)
+
+    # -- quality: scores, overrides, the day's alerts, the rubric, the case library ------------
+
+    @bp.get("/quality/scores")
+    @guard
+    async def scores(request: Request) -> HTTPResponse:
+        args = {k: str(request.args.get(k) or "") for k in ("from", "to")}
+        query = reports.parse_query(args, tz)
+        async with db() as session:
+            return json_response(await quality_views.scores_view(session, query.start, query.end, tz))
+
+    @bp.get("/quality/scores/<conversation_id:str>")
+    @guard
+    async def one_score(request: Request, conversation_id: str) -> HTTPResponse:
+        async with db() as session:
+            row = await session.get(QualityScore, conversation_id)
+            if row is None:
+                raise NotFound("this conversation has no score yet", code="score_not_found")
+            hits = await hits_of(session, conversation_id)
+        return json_response({**scoring.score_json(row), "hits": [_hit_json(h) for h in hits]})
+
+    @bp.put("/quality/scores/<conversation_id:str>/override")
+    @guard
+    async def override(request: Request, conversation_id: str) -> HTTPResponse:
+        body = parse_json_object(request.body)
+        by = _staff(request).username
+        async with db.begin() as session:
+            row = await scoring.override(session, conversation_id, body.get("score"), body.get("comment"), by)
+            audit.record(session, by, "score.override", conversation_id, {"score": row.override_score})
+            answer = scoring.score_json(row)
+        return json_response(answer)
+
+    @bp.get("/quality/day")
+    @guard
+    async def day_view(request: Request) -> HTTPResponse:
+        raw = str(request.args.get("day") or "")
+        query = reports.parse_query({"from": raw, "to": raw} if raw else {}, tz)
+        async with db() as session:
+            return json_response(await quality_views.day_alerts(session, query.end, tz))
+
+    @bp.get("/settings/rubric")
+    @guard
+    async def get_rubric(request: Request) -> HTTPResponse:
+        async with db() as session:
+            weights, targets = await scoring.rubric(session)
+        return json_response({"weights": weights, "targets": targets})
+
+    @bp.put("/settings/rubric")
+    @guard
+    async def put_rubric(request: Request) -> HTTPResponse:
+        body = parse_json_object(request.body)
+        async with db.begin() as session:
+            weights, targets = await scoring.save_rubric(session, body)
+            audit.record(
+                session,
+                _staff(request).username,
+                "rubric.change",
+                "",
+                {"weights": weights, "targets": targets},
+            )
+        return json_response({"weights": weights, "targets": targets})
+
+    @bp.post("/quality/cases/<conversation_id:str>")
+    @guard
+    async def add_case(request: Request, conversation_id: str) -> HTTPResponse:
+        body = parse_json_object(request.body)
+        by = _staff(request).username
+        async with db.begin() as session:
+            case = await cases.add_case(session, conversation_id, body, by)
+            audit.record(session, by, "case.add", conversation_id, {"verdict": case.verdict, "tag": case.tag})
+            answer = cases.case_json(case)
+        return json_response({"case": answer}, status=201)
 
     @bp.get("/floor")
     @guard
@@ -91,22 +168,7 @@ def create_blueprint(
             raise NotFound("conversation not found", code="conversation_not_found")
         async with db() as session:
             hits = await hits_of(session, conversation_id)
-        return json_response(
-            {
-                "hits": [
-                    {
-                        "id": h.id,
-                        "kind": h.kind,
-                        "word": h.word,
-                        "message_id": h.message_id,
-                        "agent_id": h.agent_id,
-                        "text": h.text,
-                        "created_at": audit.iso(h.created_at),
-                    }
-                    for h in hits
-                ]
-            }
-        )
+        return json_response({"hits": [_hit_json(h) for h in hits]})
 
     # -- settings: alert rules ------------------------------------------------------------------
 
@@ -231,6 +293,38 @@ def create_blueprint(
     return bp
 
 
+def _hit_json(h: QualityHit) -> dict[str, Any]:
+    return {
+        "id": h.id,
+        "kind": h.kind,
+        "word": h.word,
+        "message_id": h.message_id,
+        "agent_id": h.agent_id,
+        "text": h.text,
+        "created_at": audit.iso(h.created_at),
+    }
+
+
+def create_cases_blueprint(staff_sessions: Sessions, db: async_sessionmaker[AsyncSession]) -> Blueprint:
+    """``GET /api/cases?verdict=&tag=``: the case library, for agents' training (any agent)."""
+    bp = Blueprint("cases_api", url_prefix="/api")
+
+    @bp.get("/cases")
+    @require_role(staff_sessions, ("agent",))
+    async def library(request: Request) -> HTTPResponse:
+        verdict = str(request.args.get("verdict") or "")
+        tag = str(request.args.get("tag") or "")
+        if verdict and verdict not in cases.VERDICTS:
+            raise ValidationFailed('verdict must be "good" or "bad"', code="invalid_verdict")
+        if len(tag) > 64:
+            raise ValidationFailed("tag: at most 64 characters", code="invalid_tag")
+        async with db() as session:
+            rows = await cases.list_cases(session, verdict, tag)
+        return json_response({"cases": [cases.case_json(c) for c in rows]})
+
+    return bp
+
+
 async def _digest(supervision: Supervision) -> str:
     snapshot = await supervision.floor.snapshot()
     snapshot.pop("at", None)
@@ -282,4 +376,4 @@ def create_admin_blueprint(staff_sessions: Sessions, db: async_sessionmaker[Asyn
     return bp
 
 
-__all__ = ["create_admin_blueprint", "create_blueprint", "create_reports_blueprint"]
+__all__ = ["create_admin_blueprint", "create_blueprint", "create_cases_blueprint", "create_reports_blueprint"]

@@ -24,13 +24,14 @@ import redis.asyncio as aioredis
 from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from conversations.tables import Conversation, Message, QueueEntryRecord, StateTransition
+from conversations.tables import Conversation, CsatRating, Message, QueueEntryRecord, StateTransition
 from core.clock import utc_now
 from handoff.queue import HandoffQueue
 from handoff.tables import User
 from supervision import keys
 from supervision.alerts import Alerts, Condition
-from supervision.tables import AlertRule
+from supervision.scoring import score_conversation
+from supervision.tables import AlertRule, QualityScore
 from tickets.store import SLA_ALERT, aware
 from tickets.tables import Ticket, TicketEvent
 
@@ -81,10 +82,26 @@ class Monitor:
                 if await self.alerts.raise_condition(cond) is not None:
                     raised += 1
             await self.alerts.resolve_except(WATCHED, {c.key for c in holding})
+            await self.rescore_rated()
             return raised
         finally:
             with contextlib.suppress(Exception):
                 await lock.release()
+
+    async def rescore_rated(self) -> int:
+        """Score again the conversations rated after they were scored (CSAT comes after close)."""
+        async with self.sessions.begin() as session:
+            stale = list(
+                await session.scalars(
+                    select(QualityScore.conversation_id)
+                    .join(CsatRating, CsatRating.conversation_id == QualityScore.conversation_id)
+                    .where(CsatRating.created_at > QualityScore.computed_at)
+                    .limit(200)
+                )
+            )
+            for conversation_id in stale:
+                await score_conversation(session, conversation_id, self.clock)
+        return len(stale)
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
         while not stop.is_set():

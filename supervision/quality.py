@@ -20,6 +20,7 @@ from conversations.tables import Conversation, Message
 from core.clock import utc_now
 from handoff.auth import Staff
 from supervision.alerts import WORD_ALERTS, Alerts, Condition
+from supervision.scoring import score_conversation
 from supervision.tables import QualityHit
 from supervision.words import WordLists, flagged_words, found, load_lists
 
@@ -52,6 +53,8 @@ class QualityInspector:
             await self._alert(conv, staff, row)
 
     async def conversation_closed(self, conv: Conversation, staff: Staff) -> None:
+        """Check the closing phrase, then score the conversation by the rubric."""
+        row = None
         async with self._sessions.begin() as session:
             lists = await load_lists(session)
             last = await session.scalar(
@@ -60,11 +63,15 @@ class QualityInspector:
                 .order_by(Message.id.desc())
                 .limit(1)
             )
-            if last is None or not _lacks(last.text, lists, "closing", conv.lang):
-                return
-            row = self._hit(conv, last, staff, "missing_closing", "")
-            session.add(row)
-        await self._alert(conv, staff, row)
+            if last is not None and _lacks(last.text, lists, "closing", conv.lang):
+                row = self._hit(conv, last, staff, "missing_closing", "")
+                session.add(row)
+        if row is not None:
+            await self._alert(conv, staff, row)
+        async with self._sessions.begin() as session:
+            scored = await score_conversation(session, conv.id, self._clock)
+            if scored.agent_id is None:
+                scored.agent_id = staff.user_id
 
     def _hit(self, conv: Conversation, message: Message, staff: Staff, kind: str, word: str) -> QualityHit:
         return QualityHit(

@@ -98,7 +98,11 @@ def parse_query(args: dict[str, str], tz: ZoneInfo, now: datetime | None = None)
     business time zone (what the dashboard opens with, whatever the browser's own zone)."""
     if not args.get("from") and not args.get("to"):
         today = (now or datetime.now(UTC)).astimezone(tz).date()
-        args = {**args, "from": (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(), "to": today.isoformat()}
+        args = {
+            **args,
+            "from": (today - timedelta(days=DEFAULT_DAYS - 1)).isoformat(),
+            "to": today.isoformat(),
+        }
 
     def day(name: str) -> date:
         raw = args.get(name, "")

@@ -22,7 +22,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.tables import Conversation, CsatRating, Message, QueueEntryRecord, StateTransition, SuggestionUse
+from conversations.tables import (
+    Conversation,
+    CsatRating,
+    Message,
+    QueueEntryRecord,
+    StateTransition,
+    SuggestionUse,
+)
 from core.clock import utc_now
 from core.errors import NotFound, ValidationFailed
 from supervision.tables import QualityHit, QualityRubric, QualityScore
@@ -44,18 +51,24 @@ def check_rubric(body: dict[str, Any]) -> tuple[dict[str, float], dict[str, floa
     targets = body.get("targets", DEFAULT_TARGETS)
     if not isinstance(weights, dict) or set(weights) - set(PARTS) or not weights:
         raise ValidationFailed(f"weights name parts of {', '.join(PARTS)}", code="invalid_weights")
-    if any(isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 100 for v in weights.values()):
+    if any(
+        isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 100 for v in weights.values()
+    ):
         raise ValidationFailed("each weight is a number 0-100", code="invalid_weights")
     if sum(weights.values()) <= 0:
         raise ValidationFailed("the weights may not all be 0", code="invalid_weights")
     if not isinstance(targets, dict) or set(targets) - set(DEFAULT_TARGETS):
         raise ValidationFailed("unknown target", code="invalid_targets")
-    if any(isinstance(v, bool) or not isinstance(v, int | float) or not 1 <= v <= 86400 for v in targets.values()):
+    if any(
+        isinstance(v, bool) or not isinstance(v, int | float) or not 1 <= v <= 86400 for v in targets.values()
+    ):
         raise ValidationFailed("each target is 1-86400 seconds", code="invalid_targets")
     return {k: float(v) for k, v in weights.items()}, {k: float(v) for k, v in targets.items()}
 
 
-async def save_rubric(session: AsyncSession, body: dict[str, Any]) -> tuple[dict[str, float], dict[str, float]]:
+async def save_rubric(
+    session: AsyncSession, body: dict[str, Any]
+) -> tuple[dict[str, float], dict[str, float]]:
     weights, targets = check_rubric(body)
     row = await session.get(QualityRubric, 1)
     if row is None:
@@ -124,7 +137,9 @@ async def score_conversation(
             )
         ).all()
     )
-    rating = await session.scalar(select(CsatRating.rating).where(CsatRating.conversation_id == conversation_id))
+    rating = await session.scalar(
+        select(CsatRating.rating).where(CsatRating.conversation_id == conversation_id)
+    )
     uses = dict(
         (
             await session.execute(
@@ -175,7 +190,9 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-async def override(session: AsyncSession, conversation_id: str, score: Any, comment: Any, by: str) -> QualityScore:
+async def override(
+    session: AsyncSession, conversation_id: str, score: Any, comment: Any, by: str
+) -> QualityScore:
     if isinstance(score, bool) or not isinstance(score, int | float) or not 0 <= score <= 100:
         raise ValidationFailed("score is a number 0-100", code="invalid_score")
     if not isinstance(comment, str) or not comment.strip() or len(comment) > 2000:

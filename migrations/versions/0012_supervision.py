@@ -1,4 +1,5 @@
-"""supervision: alert rules and alerts, quality word lists and hits, the audit log, report indexes
+"""supervision: alert rules and alerts, quality word lists, hits, scores, rubric and cases, the
+audit log, report indexes
 
 Default alert rules are seeded (an admin changes them on the dashboard): SLA alerts, word-list
 findings, a queue longer than 10, a wait over 5 minutes, no agent reply 2 minutes after an
@@ -117,6 +118,45 @@ def upgrade() -> None:
         ["conversation_id", "to_state", "created_at"],
         unique=False,
     )
+    op.create_table(
+        "quality_cases",
+        sa.Column("id", sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column("conversation_id", sa.String(length=32), nullable=False),
+        sa.Column("verdict", sa.String(length=8), nullable=False),
+        sa.Column("tag", sa.String(length=64), nullable=False),
+        sa.Column("comment", sa.Text(), nullable=False),
+        sa.Column("created_by", sa.String(length=64), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_index(
+        op.f("ix_quality_cases_conversation_id"), "quality_cases", ["conversation_id"], unique=False
+    )
+    op.create_table(
+        "quality_rubric",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("weights", sa.JSON(), nullable=False),
+        sa.Column("targets", sa.JSON(), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
+    op.create_table(
+        "quality_scores",
+        sa.Column("conversation_id", sa.String(length=32), nullable=False),
+        sa.Column("agent_id", sa.Integer(), nullable=True),
+        sa.Column("skill_group", sa.String(length=64), nullable=False),
+        sa.Column("score", sa.Double(), nullable=False),
+        sa.Column("parts", sa.JSON(), nullable=False),
+        sa.Column("closed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("computed_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("override_score", sa.Double(), nullable=True),
+        sa.Column("override_comment", sa.Text(), nullable=False),
+        sa.Column("override_by", sa.String(length=64), nullable=False),
+        sa.Column("overridden_at", sa.DateTime(timezone=True), nullable=True),
+        sa.PrimaryKeyConstraint("conversation_id"),
+    )
+    op.create_index(op.f("ix_quality_scores_agent_id"), "quality_scores", ["agent_id"], unique=False)
+    op.create_index(op.f("ix_quality_scores_closed_at"), "quality_scores", ["closed_at"], unique=False)
     now = datetime.now(UTC)
     op.bulk_insert(
         rules,
@@ -135,6 +175,12 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index(op.f("ix_quality_scores_closed_at"), table_name="quality_scores")
+    op.drop_index(op.f("ix_quality_scores_agent_id"), table_name="quality_scores")
+    op.drop_table("quality_scores")
+    op.drop_table("quality_rubric")
+    op.drop_index(op.f("ix_quality_cases_conversation_id"), table_name="quality_cases")
+    op.drop_table("quality_cases")
     op.drop_index("ix_state_transitions_conv_to_created", table_name="state_transitions")
     op.drop_index("ix_messages_sender_created", table_name="messages")
     op.drop_index("ix_messages_conversation_sender_created", table_name="messages")

@@ -193,3 +193,74 @@ def test_kefu_quality_words_add(
     assert main(["quality", "words", "list"]) == 0
     out = capsys.readouterr().out
     assert "added forbidden word 'stupid' (en)" in out and "\tforbidden\ten\tstupid" in out
+
+
+async def test_a_closed_conversation_is_scored_overridden_and_kept_as_a_case(
+    client: SanicASGITestClient, deps: Deps
+) -> None:
+    boss = await staff_member(client, deps, "boss", role="supervisor")
+    alice = await staff_member(client, deps, "alice", skills=["general"])
+    await client.post(
+        "/api/supervisor/settings/words", json={"kind": "forbidden", "word": "笨", "lang": "zh"}, headers=boss
+    )
+    conv = (await say(client, "scored-cust", "帮我写一首诗"))["conversation_id"]
+    await client.put("/api/agent/status", json={"status": "online"}, headers=alice)
+    await client.post(f"/api/agent/conversations/{conv}/messages", json={"text": "你真笨"}, headers=alice)
+    await client.post(f"/api/agent/conversations/{conv}/close", headers=alice)
+
+    _, resp = await client.get(f"/api/supervisor/quality/scores/{conv}", headers=boss)
+    assert resp.status == 200, resp.text
+    score = resp.json
+    # attitude 100 - 50 (one forbidden word) = 50; no suggestion: accuracy left out; the reply
+    # came at once: process 100 -> (40 * 50 + 20 * 100) / 60
+    assert score["parts"]["attitude"] == 50.0 and score["parts"]["accuracy"] is None
+    assert score["score"] == 66.7 and score["override"] is None
+    _, resp = await client.put(
+        f"/api/supervisor/quality/scores/{conv}/override",
+        json={"score": 20, "comment": "辱骂客户"},
+        headers=boss,
+    )
+    assert resp.json["score"] == 66.7 and resp.json["final_score"] == 20.0  # both kept
+    assert resp.json["override"]["by"] == "boss"
+    _, bad = await client.put(
+        f"/api/supervisor/quality/scores/{conv}/override", json={"score": 20}, headers=boss
+    )
+    assert bad.status == 422 and bad.json["error"]["code"] == "invalid_comment"
+
+    _, resp = await client.get("/api/supervisor/quality/scores", headers=boss)
+    assert resp.json["scored"] == 1 and resp.json["worst"][0]["conversation_id"] == conv
+    assert resp.json["by_agent"] == [{"agent": "alice", "count": 1, "avg": 20.0}]
+    _, resp = await client.get("/api/supervisor/quality/day", headers=boss)
+    [row] = [a for a in resp.json["by_agent"] if a["agent"] == "alice"]
+    assert row["types"]["forbidden_word"] == 1 and row["conversations"] == [conv]
+
+    _, resp = await client.post(
+        f"/api/supervisor/quality/cases/{conv}",
+        json={"verdict": "bad", "tag": "辱骂", "comment": "勿学"},
+        headers=boss,
+    )
+    assert resp.status == 201
+    _, resp = await client.get("/api/cases", params={"verdict": "bad"}, headers=alice)  # agents read it
+    assert [(c["conversation_id"], c["tag"]) for c in resp.json["cases"]] == [(conv, "辱骂")]
+    _, resp = await client.post(
+        f"/api/supervisor/quality/cases/{conv}", json={"verdict": "meh"}, headers=boss
+    )
+    assert resp.status == 422
+    _, resp = await client.post("/api/supervisor/quality/cases/nope", json={"verdict": "good"}, headers=boss)
+    assert resp.status == 404
+
+
+async def test_the_rubric_is_configurable(client: SanicASGITestClient, deps: Deps) -> None:
+    boss = await staff_member(client, deps, "boss", role="supervisor")
+    _, resp = await client.get("/api/supervisor/settings/rubric", headers=boss)
+    assert resp.json["weights"] == {"attitude": 40.0, "accuracy": 40.0, "process": 20.0}
+    _, resp = await client.put(
+        "/api/supervisor/settings/rubric",
+        json={"weights": {"attitude": 50, "accuracy": 30, "process": 20}},
+        headers=boss,
+    )
+    assert resp.status == 200
+    _, resp = await client.get("/api/supervisor/settings/rubric", headers=boss)
+    assert resp.json["weights"]["attitude"] == 50.0
+    _, resp = await client.put("/api/supervisor/settings/rubric", json={"weights": {"x": 1}}, headers=boss)
+    assert resp.status == 422 and resp.json["error"]["code"] == "invalid_weights"
