@@ -125,3 +125,13 @@ def test_a_report_renders_its_charts_and_exports_csv(
         assert text.startswith("section,key,conversations,")
     finally:
         page.context.close()
+
+
+def test_the_quality_view_lists_the_worst_conversations(page_zh: Page, stack: Stack) -> None:
+    # test_supervisor_flow.py (run first) closed a conversation with a forbidden word in it
+    page_zh.get_by_test_id("tab-quality").click()
+    worst = page_zh.get_by_test_id("worst").locator("tbody tr")
+    expect(worst.first).to_be_visible(timeout=10_000)
+    worst.first.locator("button").click()
+    expect(page_zh.get_by_test_id("quality")).to_contain_text("forbidden")
+    page_zh.screenshot(path=str(SHOTS / "supervisor-quality-zh.png"))
