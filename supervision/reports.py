@@ -497,7 +497,7 @@ async def overview(session: AsyncSession, q: ReportQuery) -> Report:
         "handoff_rate": _rate(len(handed), len(rows)),
         "first_response_seconds_avg": _avg(first_responses),
         "handle_seconds_avg": _avg(handles),
-        "queue_wait_seconds_p90": p90(waits),
+        "queue_wait_seconds_p90": None if (wait90 := p90(waits)) is None else round(wait90, 2),
         "one_time_resolution_rate": _rate(len(closed) - len(repeats), len(closed)),
         "csat_avg": _avg([float(r) for r in ratings]),
         "csat_response_rate": _rate(len(ratings), len(closed)),
