@@ -38,7 +38,8 @@ def create_blueprint(web_dir: Path = WEB_DIR) -> Blueprint:
             page = dist / name / "index.html"
             if not page.is_file():
                 raise Unavailable(
-                    "the staff pages are not built: run `make setup` (npm run build in web/)", code="pages_not_built"
+                    "the staff pages are not built: run `make setup` (npm run build in web/)",
+                    code="pages_not_built",
                 )
             return await file(page, headers={**SECURITY_HEADERS, "Cache-Control": "no-cache"})
 
