@@ -50,7 +50,11 @@ class ChannelIdentity(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
-    __table_args__ = (Index("ix_conversations_channel_user", "channel", "channel_user_id"),)
+    __table_args__ = (
+        Index("ix_conversations_channel_user", "channel", "channel_user_id"),
+        # reports select by creation day; covering, so the range scan never visits the table
+        Index("ix_conversations_created_at", "created_at", "id", "customer_id", "channel", "lang"),
+    )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id"), index=True)
@@ -74,6 +78,9 @@ class Message(Base):
     __tablename__ = "messages"
     __table_args__ = (
         UniqueConstraint("conversation_id", "sender", "client_message_id", name="uq_messages_client_id"),
+        # reports: a conversation's first agent message; customer messages of a period
+        Index("ix_messages_conversation_sender_created", "conversation_id", "sender", "created_at"),
+        Index("ix_messages_sender_created", "sender", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -115,6 +122,10 @@ class OutboxEntry(Base):
 
 class StateTransition(Base):
     __tablename__ = "state_transitions"
+    # reports: a conversation's first handoff, assignment and close
+    __table_args__ = (
+        Index("ix_state_transitions_conv_to_created", "conversation_id", "to_state", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id"), index=True)

@@ -7,6 +7,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.app_clients import AppClient, SettingsError, parse_app_clients
 
@@ -65,6 +66,15 @@ class Settings:
     app_clients: Mapping[str, AppClient] = field(default_factory=dict)
     # sites that embed the widget (KEFU_SITE_KEYS): site key -> origins allowed to frame it
     site_keys: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # supervision: the business's time zone decides a report's day (KEFU_TIMEZONE); alert
+    # webhooks are signed with KEFU_ALERT_WEBHOOK_SECRET; rules are evaluated every
+    # KEFU_ALERT_INTERVAL seconds
+    business_timezone: str = "Asia/Shanghai"
+    alert_webhook_secret: str = field(default="", repr=False)
+    alert_interval: float = 3.0
+    # operators: JSON log lines (KEFU_LOG_FORMAT json|text) and an optional /metrics bearer token
+    log_format: str = "json"
+    metrics_token: str = field(default="", repr=False)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
@@ -105,6 +115,11 @@ class Settings:
             ),
             app_clients=parse_app_clients(env),
             site_keys=parse_site_keys(env.get("KEFU_SITE_KEYS", "")),
+            business_timezone=_timezone(env.get("KEFU_TIMEZONE", "Asia/Shanghai")),
+            alert_webhook_secret=env.get("KEFU_ALERT_WEBHOOK_SECRET", ""),
+            alert_interval=float(env.get("KEFU_ALERT_INTERVAL", "3")),
+            log_format="text" if env.get("KEFU_LOG_FORMAT", "json") == "text" else "json",
+            metrics_token=env.get("KEFU_METRICS_TOKEN", ""),
         )
 
 
@@ -123,6 +138,14 @@ def parse_site_keys(raw: str) -> dict[str, tuple[str, ...]]:
             raise SettingsError(f"KEFU_SITE_KEYS: {part[:80]!r} is not key=https://origin ...")
         keys[key] = listed
     return keys
+
+
+def _timezone(name: str) -> str:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise SettingsError(f"KEFU_TIMEZONE: unknown time zone {name!r}") from None
+    return name
 
 
 def parse_servicers(raw: str) -> tuple[tuple[str, str], ...]:

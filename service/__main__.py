@@ -8,6 +8,7 @@ import sys
 from core.settings import Settings, SettingsError
 from service.app import create_app
 from service.deps import build_deps
+from service.observability import configure_logging
 
 
 def main() -> int:
@@ -17,6 +18,7 @@ def main() -> int:
     except SettingsError as exc:
         print(f"kefu: {exc}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format)
     app = create_app(build_deps(settings))
     app.run(host=settings.host, port=settings.port, single_process=True, access_log=False, motd=False)
     return 0

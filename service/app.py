@@ -27,8 +27,10 @@ from service import (
     hours_routes,
     identity_routes,
     knowledge_routes,
+    observability,
     openapi,
     pages,
+    supervisor_routes,
     ticket_routes,
     wecom,
 )
@@ -49,6 +51,7 @@ def create_app(
     app.ctx.deps = deps
     errors.install(app)
     headers.install(app)
+    observability.install(app, deps, deps.settings.metrics_token)
     app.blueprint(health.create_blueprint(deps.health_checks()))
     app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
     app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
@@ -83,6 +86,22 @@ def create_app(
             config=IndexConfig.for_model(deps.settings.knowledge_model),
         )
     )
+    app.blueprint(
+        supervisor_routes.create_blueprint(
+            deps.staff_sessions,
+            deps.sessions,
+            deps.redis,
+            deps.supervision,
+            timezone=deps.settings.business_timezone,
+        )
+    )
+    app.blueprint(supervisor_routes.create_cases_blueprint(deps.staff_sessions, deps.sessions))
+    app.blueprint(
+        supervisor_routes.create_reports_blueprint(
+            deps.staff_sessions, deps.sessions, timezone=deps.settings.business_timezone
+        )
+    )
+    app.blueprint(supervisor_routes.create_admin_blueprint(deps.staff_sessions, deps.sessions))
     app_channel.install(app, deps, deps.settings.app_clients)
     app.blueprint(openapi.create_blueprint())
     app.blueprint(pages.create_blueprint(site_keys=deps.settings.site_keys))
@@ -99,6 +118,9 @@ def create_app(
             ),
             asyncio.create_task(sweep_presence(deps, app.ctx.stop), name="presence_sweeper"),
             asyncio.create_task(deps.outbound.deliverer.run(app.ctx.stop), name="outbox"),
+            asyncio.create_task(
+                deps.supervision.monitor.run(app.ctx.stop, deps.settings.alert_interval), name="alert_monitor"
+            ),
             *channels.background(app.ctx.stop),
         ]
 

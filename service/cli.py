@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from core.errors import KefuError
 from core.settings import Settings, SettingsError
-from service.commands import agents, db, demo, handoff, hours, knowledge
+from service.commands import agents, db, demo, handoff, hours, knowledge, quality
 
 COMMANDS = {
     "knowledge": knowledge,
@@ -19,6 +19,7 @@ COMMANDS = {
     "agents": agents,
     "hours": hours,
     "handoff": handoff,
+    "quality": quality,
 }
 
 

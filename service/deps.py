@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import aiohttp
 import redis.asyncio as aioredis
@@ -31,6 +31,7 @@ from handoff.queue import HandoffQueue
 from handoff.repair import EngineRepair
 from knowledge.live import published_version
 from store.engine import create_engine, session_factory
+from supervision.wiring import Supervision, build_supervision
 
 
 @dataclass
@@ -50,6 +51,19 @@ class Deps:
     suggester: Suggester
     reconcile_at_start: bool = True  # rebuild the handoff engine's Redis state before serving
     reconcile_settle: float = 1.0  # seconds between the reconciler's two looks at a difference
+    supervision: Supervision = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.supervision = build_supervision(
+            self.sessions,
+            self.redis,
+            self.desk.presence,
+            self.desk.queue,
+            self.http,
+            webhook_secret=self.settings.alert_webhook_secret,
+            routed_groups=lambda: [rule.group for rule in self.desk.routing.rules],
+        )
+        self.desk.agents.observers.append(self.supervision.inspector)
 
     def reconciler(self) -> Reconciler:
         return Reconciler(

@@ -10,10 +10,11 @@ from sqlalchemy import MetaData
 import conversations.tables
 import handoff.tables
 import knowledge.tables
+import supervision.tables
 import tickets.tables
 from store.base import Base
 
-TABLE_MODULES = (conversations.tables, handoff.tables, knowledge.tables, tickets.tables)
+TABLE_MODULES = (conversations.tables, handoff.tables, knowledge.tables, tickets.tables, supervision.tables)
 metadata: MetaData = Base.metadata
 
 __all__ = ["TABLE_MODULES", "metadata"]

@@ -21,6 +21,7 @@ LAYER_OF = {
     "conversations": "conversations",
     "handoff": "handoff",
     "tickets": "handoff",
+    "supervision": "supervision",
     "service": "service",
 }
 ARROWS = {
@@ -30,7 +31,8 @@ ARROWS = {
     "actions": {"knowledge", "core"},
     "conversations": {"store", "handoff", "knowledge"},
     "handoff": {"store", "knowledge"},
-    "service": {"connectors", "conversations", "handoff", "knowledge", "actions"},
+    "supervision": {"conversations", "handoff", "store"},
+    "service": {"connectors", "conversations", "handoff", "knowledge", "actions", "supervision"},
 }
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import select
@@ -20,6 +20,7 @@ from conversations import tickets as conversation_tickets
 from conversations.channel_sessions import held
 from conversations.desk.assignments import Assignments
 from conversations.desk.groups import group_known, known_groups
+from conversations.desk.observers import DeskObserver, tell_closed, tell_replied
 from conversations.outbound import Outbound
 from conversations.outbox import Delivery
 from conversations.suggest import last_customer_text
@@ -49,6 +50,8 @@ class AgentActions:
     outbound: Outbound
     # the groups the routing rules send to (they change with the rules, so asked each time)
     routed_groups: Callable[[], Iterable[str]] = lambda: [rule.group for rule in DEFAULT_RULES]
+    # told after a committed reply or close (quality inspection); wired by the service
+    observers: list[DeskObserver] = field(default_factory=list)
 
     async def owned(self, session: AsyncSession, staff: Staff, conversation_id: str) -> Conversation:
         """The conversation if this agent holds it (a supervisor may open any); else not found."""
@@ -98,6 +101,7 @@ class AgentActions:
             raise Unavailable(
                 f"the reply is saved but the {conv.channel} channel refused it", code="delivery_failed"
             )
+        await tell_replied(self.observers, conv, message, staff)
         return message  # sent, or failing for now and retried by the outbox
 
     async def send_suggestion(
@@ -190,6 +194,7 @@ class AgentActions:
         await self.queue.cancel(conversation_id)
         if agent_id is not None:
             await self.assignments.release(str(agent_id), conversation_id)
+        await tell_closed(self.observers, conv, staff)
 
     async def retry(self, staff: Staff, conversation_id: str, message_id: int) -> Delivery:
         """Send a failed or dead reply of this conversation again now (the outbox's row is due

@@ -46,6 +46,12 @@ CODE_SOURCES = (
     "service/hours_routes.py",
     "service/identity_routes.py",
     "service/admin_routes.py",
+    "service/supervisor_routes.py",
+    "supervision/alerts.py",
+    "supervision/words.py",
+    "supervision/scoring.py",
+    "supervision/cases.py",
+    "supervision/reports.py",
     "tickets/model.py",
 )
 # Raised only when code inside Kefu passes a wrong constant; no request can cause it.
@@ -129,7 +135,7 @@ def test_every_http_route_of_the_app_is_documented_and_nothing_else(
 
 def test_every_websocket_is_documented_as_one(app: Sanic[Any, Any], spec: dict[str, Any]) -> None:
     sockets = app_operations(app, websocket=True)
-    assert {path for _, path in sockets} == {"/api/web/ws", "/api/agent/ws"}
+    assert {path for _, path in sockets} == {"/api/web/ws", "/api/agent/ws", "/api/supervisor/ws"}
     assert spec_operations(spec, websocket=True) == sockets
     for method, path in sockets:
         assert "WebSocket" in spec["paths"][path][method]["description"]

@@ -1,0 +1,187 @@
+"""Operators' view of the service: a request id on every request and log line, JSON logs, and
+Prometheus metrics at ``GET /metrics``.
+
+- Request id: taken from ``X-Request-Id`` when it is a sane token (1-64 of ``A-Za-z0-9._-``),
+  else a new one; answered in ``X-Request-Id``; every log line written while the request runs
+  carries it (a ``contextvars`` variable, so concurrent requests never mix).
+- Logs: one JSON object per line (``ts``, ``level``, ``logger``, ``message``, ``request_id``,
+  ``exc`` when there is one) when ``KEFU_LOG_FORMAT`` is ``json`` (the default).
+- Metrics (text format 0.0.4, per replica; scrape each): request count by route, method and
+  status; request latency histogram by route; unhandled errors; and, read at scrape time, queue
+  length and longest wait per group, agents online, alerts raised by type and alerts active.
+  ``KEFU_METRICS_TOKEN``, when set, must come as a bearer token.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import hmac
+import json
+import logging
+import re
+import time
+import uuid
+from collections import defaultdict
+from typing import Any
+
+from sanic import Blueprint, Request, Sanic
+from sanic.response import HTTPResponse, text
+from sqlalchemy import func, select
+
+from core.errors import Unauthenticated
+from service.deps import Deps
+from supervision.tables import Alert
+
+REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
+_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}",
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if request_id := REQUEST_ID.get():
+            entry["request_id"] = request_id
+        if record.exc_info:
+            entry["exc"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False)
+
+
+def configure_logging(fmt: str) -> None:
+    handler = logging.StreamHandler()
+    if fmt == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
+
+
+class Metrics:
+    """Counters and histograms of this process."""
+
+    def __init__(self) -> None:
+        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
+        self.latency: dict[str, list[int]] = defaultdict(lambda: [0] * (len(BUCKETS) + 1))
+        self.latency_sum: dict[str, float] = defaultdict(float)
+        self.errors = 0
+
+    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
+        self.requests[(route, method, str(status))] += 1
+        counts = self.latency[route]
+        for i, bound in enumerate(BUCKETS):
+            if seconds <= bound:
+                counts[i] += 1
+        counts[-1] += 1  # +Inf
+        self.latency_sum[route] += seconds
+        if status >= 500:
+            self.errors += 1
+
+    def render(self) -> list[str]:
+        lines = [
+            "# HELP kefu_http_requests_total HTTP requests by route, method and status.",
+            "# TYPE kefu_http_requests_total counter",
+        ]
+        for (route, method, status), n in sorted(self.requests.items()):
+            lines.append(
+                f'kefu_http_requests_total{{route="{_esc(route)}",method="{method}",status="{status}"}} {n}'
+            )
+        lines += [
+            "# HELP kefu_http_request_duration_seconds HTTP request latency by route.",
+            "# TYPE kefu_http_request_duration_seconds histogram",
+        ]
+        for route, counts in sorted(self.latency.items()):
+            label = _esc(route)
+            for bound, n in zip((*[str(b) for b in BUCKETS], "+Inf"), counts, strict=True):
+                lines.append(f'kefu_http_request_duration_seconds_bucket{{route="{label}",le="{bound}"}} {n}')
+            lines.append(
+                f'kefu_http_request_duration_seconds_sum{{route="{label}"}} {self.latency_sum[route]:.6f}'
+            )
+            lines.append(f'kefu_http_request_duration_seconds_count{{route="{label}"}} {counts[-1]}')
+        lines += [
+            "# HELP kefu_http_errors_total Responses with a 5xx status.",
+            "# TYPE kefu_http_errors_total counter",
+            f"kefu_http_errors_total {self.errors}",
+        ]
+        return lines
+
+
+def _esc(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+
+
+def install(app: Sanic[Any, Any], deps: Deps, metrics_token: str = "") -> Metrics:
+    metrics = Metrics()
+
+    async def start(request: Request) -> None:
+        given = request.headers.get("x-request-id", "")
+        request.ctx.request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        request.ctx.started = time.perf_counter()
+        request.ctx.token = REQUEST_ID.set(request.ctx.request_id)
+
+    async def finish(request: Request, response: HTTPResponse) -> None:
+        request_id = getattr(request.ctx, "request_id", "")
+        if request_id:
+            response.headers["X-Request-Id"] = request_id
+        started = getattr(request.ctx, "started", None)
+        if started is not None:
+            route = request.route.path if request.route else "unmatched"
+            metrics.observe(
+                "/" + route.lstrip("/"), request.method, response.status, time.perf_counter() - started
+            )
+
+    app.register_middleware(start, "request")
+    app.register_middleware(finish, "response")  # type: ignore[arg-type]
+
+    bp = Blueprint("metrics")
+
+    @bp.get("/metrics")
+    async def scrape(request: Request) -> HTTPResponse:
+        if metrics_token:
+            header = request.headers.get("authorization", "")
+            if not hmac.compare_digest(header.encode(), f"Bearer {metrics_token}".encode()):
+                raise Unauthenticated("a metrics token is required", code="missing_token")
+        lines = metrics.render() + await live_gauges(deps)
+        return text("\n".join(lines) + "\n", content_type="text/plain; version=0.0.4; charset=utf-8")
+
+    app.blueprint(bp)
+    return metrics
+
+
+async def live_gauges(deps: Deps) -> list[str]:
+    queue = deps.desk.queue
+    lines = [
+        "# HELP kefu_queue_length Conversations waiting per group.",
+        "# TYPE kefu_queue_length gauge",
+    ]
+    waits = [
+        "# HELP kefu_queue_oldest_wait_seconds Longest wait per group.",
+        "# TYPE kefu_queue_oldest_wait_seconds gauge",
+    ]
+    for group in await queue.groups():
+        stats = await queue.stats(group)
+        lines.append(f'kefu_queue_length{{group="{_esc(group)}"}} {stats.length}')
+        waits.append(f'kefu_queue_oldest_wait_seconds{{group="{_esc(group)}"}} {stats.oldest_wait:.1f}')
+    online = len(await deps.desk.presence.candidates(None))
+    lines += [
+        *waits,
+        "# HELP kefu_agents_online Agents whose status is online.",
+        "# TYPE kefu_agents_online gauge",
+        f"kefu_agents_online {online}",
+        "# HELP kefu_alerts_raised_total Alerts raised, by type (all replicas, from SQL).",
+        "# TYPE kefu_alerts_raised_total counter",
+    ]
+    async with deps.sessions() as session:
+        by_type = (await session.execute(select(Alert.type, func.count()).group_by(Alert.type))).all()
+        active = await session.scalar(select(func.count()).where(Alert.active_key.is_not(None)))
+    lines += [f'kefu_alerts_raised_total{{type="{_esc(t)}"}} {n}' for t, n in sorted(by_type)]
+    lines += [
+        "# HELP kefu_alerts_active Alerts whose condition still holds.",
+        "# TYPE kefu_alerts_active gauge",
+        f"kefu_alerts_active {int(active or 0)}",
+    ]
+    return lines
