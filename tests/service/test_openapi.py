@@ -46,6 +46,11 @@ CODE_SOURCES = (
     "service/hours_routes.py",
     "service/identity_routes.py",
     "service/admin_routes.py",
+    "service/editor_routes.py",
+    "service/knowledge_routes.py",
+    "knowledge/entries.py",
+    "knowledge/usage.py",
+    "knowledge/versions.py",
     "tickets/model.py",
 )
 # Raised only when code inside Kefu passes a wrong constant; no request can cause it.
