@@ -247,6 +247,7 @@ def _log_answer(
     answers = [m for m in stored if m.sender == "bot"]
     if payload is None or not answers:
         return
+    answers[-1].payload = {**(answers[-1].payload or {}), "answer": str(payload["key"])[:128]}
     usage.record_answer(
         session,
         conversation_id=conversation_id,

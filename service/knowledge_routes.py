@@ -152,11 +152,12 @@ def create_blueprint(
     async def versions(request: Request) -> HTTPResponse:
         limit = parse_limit(request.args.get("limit"))
         async with sessions() as session:
-            rows = await recent_versions(session, limit)
+            fetched = list(await recent_versions(session, limit + 1))  # one more: what the last changed
         publishing = bool(await redis.exists(knowledge_keys.publish_lock()))
         raw_progress = await redis.get(knowledge_keys.publish_progress()) if publishing else None
         current = active(knowledge_dir)
-        previous = [r.version for r in rows[1:]] + [None]
+        rows = fetched[:limit]
+        previous = ([r.version for r in fetched[1:]] + [None])[: len(rows)]
         return json(
             {
                 "publishing": publishing,

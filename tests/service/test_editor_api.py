@@ -302,6 +302,8 @@ async def test_customer_rating_review_usage_and_hot(
         await import_entries(session, ENTRIES, replace=True)
     first = await say(client, "v1", "退款多久")
     conv, (reply,) = first["conversation_id"], first["replies"]
+    assert reply["rateable"] is True  # the widget shows "was this helpful?" under it
+    assert "rateable" not in (await say(client, "v3", "你好"))["replies"][0]
     await say(client, "v2", "退款多久")
     await say(client, "v2", "人工")
     url = f"/api/web/conversations/{conv}/messages/{reply['id']}/feedback"
