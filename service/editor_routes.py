@@ -196,8 +196,12 @@ def create_blueprint(
             result = await asyncio.to_thread(_search_draft, drafts, rows, question, lang)
             version = None
         else:
-            result = await asyncio.to_thread(live.search, question, lang, TRY_CANDIDATES)  # type: ignore[arg-type]
-            version = live.version
+            version, result = await asyncio.to_thread(
+                live.search_versioned,
+                question,
+                lang,  # type: ignore[arg-type]
+                TRY_CANDIDATES,
+            )
         return json(_result_json(result) | {"version": version, "draft": draft})
 
     # -- versions ------------------------------------------------------------------------------
