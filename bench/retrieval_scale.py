@@ -178,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--exact-max", type=int, default=EXACT_MAX)
     parser.add_argument("--publish", type=int, default=0, help="also time a full publish of N entries")
+    parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON")
     args = parser.parse_args(argv)
     queries = val_queries(args.queries)
     encode(queries[:8])  # load the encoder outside the timings
@@ -206,9 +207,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.publish:
         out["publish"] = publish_time(args.publish)
         print(f"publish of {args.publish} entries: {out['publish']['seconds']} s")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"written to {path}")
     return 0
 
 

@@ -13,7 +13,7 @@ import faiss
 import numpy as np
 
 MAX_NEIGHBOURS = 512
-EXACT_MAX = 50_000  # exact search stays inside the latency budget up to here (bench/retrieval_scale.py)
+EXACT_MAX = 5_000  # exact search stays well inside the latency budget up to here (bench/retrieval_scale.py)
 HNSW_M = 32
 HNSW_EF_CONSTRUCTION = 80
 HNSW_EF_SEARCH = 128

@@ -23,11 +23,12 @@ from tests.service.test_agent_api import say, staff_member
 
 Headers = dict[str, str]
 CLUSTERS = "/api/knowledge/unanswered/clusters/resolve"
-ENTRY = {
+SIMILAR = ["什么时候发货", "几天能发货"]
+ENTRY: dict[str, Any] = {
     "key": "shipping-time",
     "lang": "zh",
     "question": "多久发货？",
-    "similar": ["什么时候发货", "几天能发货"],
+    "similar": SIMILAR,
     "answer": "下单后48小时内发货。",
     "tags": ["物流"],
     "enabled": True,
@@ -107,7 +108,7 @@ async def test_entries_crud_with_history(client: SanicASGITestClient, deps: Deps
     assert await keys(enabled="false") == ["en-one"]
     assert await keys(limit="1", offset="1") == ["shipping-time"]
 
-    changed = ENTRY | {"answer": "下单后24小时内发货。", "similar": [*ENTRY["similar"], "啥时候发"]}
+    changed = ENTRY | {"answer": "下单后24小时内发货。", "similar": [*SIMILAR, "啥时候发"]}
     _, resp = await client.put("/api/knowledge/entries/shipping-time", json=changed, headers=ed)
     assert resp.status == 200, resp.text
     _, resp = await client.get("/api/knowledge/entries/shipping-time", headers=ed)
