@@ -2,13 +2,15 @@
 
 The draft is built like a version (learned questions merged) but with a lighter calibration, into
 ``root/drafts/<fingerprint>/``; it is rebuilt only when the entries change, so typing in the try
-box reuses it. One draft is kept; older ones are removed.
+box reuses it. One draft is kept; older ones are removed. The build runs in a background thread
+(``ready``): a try box asks again until the draft is there, so no request waits for a build.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 import threading
 from collections.abc import Sequence
@@ -20,6 +22,7 @@ from knowledge.index import KnowledgeIndex, build_index, load_index
 from knowledge.types import FaqEntry
 
 DRAFT_CV_QUERIES = 600
+log = logging.getLogger(__name__)
 
 
 def fingerprint(entries: Sequence[FaqEntry]) -> str:
@@ -35,6 +38,31 @@ class Drafts:
         )
         self._lock = threading.Lock()
         self._loaded: tuple[str, KnowledgeIndex] | None = None
+        self._building: str | None = None
+
+    def ready(self, entries: Sequence[FaqEntry]) -> KnowledgeIndex | None:
+        """The draft index of ``entries`` if it is built; otherwise start building it (once) and
+        answer None."""
+        key = fingerprint(entries)
+        with self._lock:
+            if self._loaded is not None and self._loaded[0] == key:
+                return self._loaded[1]
+            if self._building == key:
+                return None
+            self._building = key
+        threading.Thread(
+            target=self._build, args=(list(entries),), name="knowledge-draft", daemon=True
+        ).start()
+        return None
+
+    def _build(self, entries: list[FaqEntry]) -> None:
+        try:
+            self.index(entries)
+        except Exception:  # the next try starts another build
+            log.exception("building the knowledge draft failed")
+        finally:
+            with self._lock:
+                self._building = None
 
     def index(self, entries: Sequence[FaqEntry]) -> KnowledgeIndex:
         """The draft index of ``entries`` (blocking: built on first use, then reused)."""

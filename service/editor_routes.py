@@ -193,7 +193,10 @@ def create_blueprint(
                 rows = merge(await list_entries(session, enabled_only=True), await active_learned(session))
             if not rows:
                 raise ValidationFailed("there are no enabled FAQ entries", code="knowledge_empty")
-            result = await asyncio.to_thread(_search_draft, drafts, rows, question, lang)
+            index = drafts.ready(rows)
+            if index is None:
+                return json({"building": True, "draft": True}, status=202)
+            result = await asyncio.to_thread(index.search, question, lang, TRY_CANDIDATES)  # type: ignore[arg-type]
             version = None
         else:
             version, result = await asyncio.to_thread(
@@ -358,10 +361,6 @@ def create_blueprint(
         return json({"from": start.isoformat(), "to": end.isoformat(), "questions": rows})
 
     return bp
-
-
-def _search_draft(drafts: Drafts, rows: list[FaqEntry], question: str, lang: str | None) -> SearchResult:
-    return drafts.index(rows).search(question, lang=lang, k=TRY_CANDIDATES)  # type: ignore[arg-type]
 
 
 def _nearest(live: LiveIndex, texts: list[str]) -> list[dict[str, Any] | None]:
