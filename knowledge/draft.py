@@ -36,7 +36,8 @@ class Drafts:
         self._config = replace(
             config, cv_folds=2, cv_max_queries=min(config.cv_max_queries, DRAFT_CV_QUERIES)
         )
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards the fields below, held only briefly
+        self._build_lock = threading.Lock()
         self._loaded: tuple[str, KnowledgeIndex] | None = None
         self._building: str | None = None
 
@@ -67,9 +68,10 @@ class Drafts:
     def index(self, entries: Sequence[FaqEntry]) -> KnowledgeIndex:
         """The draft index of ``entries`` (blocking: built on first use, then reused)."""
         key = fingerprint(entries)
-        with self._lock:
-            if self._loaded is not None and self._loaded[0] == key:
-                return self._loaded[1]
+        with self._build_lock:  # one build at a time; ``ready`` never waits for it
+            with self._lock:
+                if self._loaded is not None and self._loaded[0] == key:
+                    return self._loaded[1]
             out = self._root / key
             if not (out / "manifest.json").exists():
                 shutil.rmtree(out, ignore_errors=True)
@@ -78,5 +80,6 @@ class Drafts:
             for old in self._root.iterdir():
                 if old.name != key:
                     shutil.rmtree(old, ignore_errors=True)
-            self._loaded = (key, index)
+            with self._lock:
+                self._loaded = (key, index)
             return index

@@ -92,7 +92,7 @@ def test_editor_adds_publishes_rolls_back_and_turns_a_cluster_into_an_entry(
     page.get_by_test_id("try-draft").check()
     page.get_by_test_id("try-input").fill("仓库能参观吗")
     expect(page.get_by_test_id("try-candidates").locator("li").first).to_have_attribute(
-        "data-key", "warehouse-visit", timeout=300_000
+        "data-key", "warehouse-visit", timeout=900_000
     )
     page.screenshot(path=str(SHOTS / "editor-entries-zh.png"))
 
