@@ -47,7 +47,8 @@ def reply_for(result: SearchResult, lang: Lang) -> BotSays:
     candidates = result.candidates
     if result.decision == "answer" and candidates:
         best = candidates[0]
-        return BotSays(best.answer, custom=answer_payload(best.key, float(best.score)))
+        margin = float(best.score) - (float(candidates[1].score) if len(candidates) > 1 else 0.0)
+        return BotSays(best.answer, custom=answer_payload(best.key, float(best.score), margin))
     if result.decision == "clarify" and candidates:
         return clarify(candidates, lang)
     return handoff(HandoffReason.LOW_CONFIDENCE, lang, suggestions(candidates))

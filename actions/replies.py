@@ -41,6 +41,10 @@ def handoff(reason: str, lang: Lang, candidates: Iterable[Suggestion] = ()) -> B
     return BotSays(text(f"handoff_{reason}", lang), custom=signal.encode())
 
 
-def answer_payload(key: str, score: float) -> dict[str, Any]:
-    """``{"kefu": {"answer": {...}}}``: which FAQ entry answered, for usage statistics."""
-    return {"kefu": {"answer": {"key": key, "score": score}}}
+def answer_payload(key: str, score: float, margin: float | None = None) -> dict[str, Any]:
+    """``{"kefu": {"answer": {...}}}``: which FAQ entry answered (and by how much it beat the
+    runner-up), for usage statistics and the editors' review of close calls."""
+    answer: dict[str, Any] = {"key": key, "score": score}
+    if margin is not None:
+        answer["margin"] = round(margin, 4)
+    return {"kefu": {"answer": answer}}

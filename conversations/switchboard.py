@@ -35,6 +35,7 @@ from core.types import (
     Lang,
     MessageView,
 )
+from knowledge import usage
 from knowledge.tables import UnansweredQuestion
 
 
@@ -187,6 +188,7 @@ class Switchboard:
                 conv = await repo.get_conversation(session, conv.id)
                 stored += await self._hand_off(session, conv, message, lang, handoff)
             await session.flush()
+            _log_answer(session, conv.id, message, lang, replies, stored)
             state = conv.state
         await self._outbound.deliver_all(stored)
         if handoff is not None:
@@ -205,6 +207,8 @@ class Switchboard:
     ) -> list[Message]:
         reason, candidates = signal.reason, signal.candidates
         await repo.transition(session, conv, ConversationState.QUEUED, reason=reason, actor="bot")
+        if reason in (HandoffReason.CUSTOMER_REQUEST, HandoffReason.NEGATIVE_SENTIMENT):
+            await usage.mark_handoff(session, conv.id)  # the bot's last answer did not do
         if reason in (HandoffReason.LOW_CONFIDENCE, HandoffReason.KNOWLEDGE_UNAVAILABLE):
             session.add(
                 UnansweredQuestion(
@@ -228,6 +232,31 @@ class Switchboard:
         )
         notices = await self._handoff.request(session, conv, request)
         return [self._outbound.add(session, conv, "system", text, reply_to=message.id) for text in notices]
+
+
+def _log_answer(
+    session: AsyncSession,
+    conversation_id: str,
+    question: Message,
+    lang: Lang,
+    replies: Sequence[BotReply],
+    stored: Sequence[Message],
+) -> None:
+    """An FAQ answer (the bot's ``kefu.answer`` payload) goes to the knowledge usage log, tied to
+    the bot message that carried the answer text (the last bot text before the payload)."""
+    payload = next((p for p in (usage.answer_of(r.custom) for r in replies) if p is not None), None)
+    answers = [m for m in stored if m.sender == "bot"]
+    if payload is None or not answers:
+        return
+    answers[-1].payload = {**(answers[-1].payload or {}), "answer": str(payload["key"])[:128]}
+    usage.record_answer(
+        session,
+        conversation_id=conversation_id,
+        message_id=answers[-1].id,
+        question=question.text,
+        lang=lang,
+        payload=payload,
+    )
 
 
 def _views(messages: Sequence[Message]) -> tuple[MessageView, ...]:

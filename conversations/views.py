@@ -17,6 +17,7 @@ def view_of(message: Message) -> MessageView:
         text=message.text,
         created_at=iso(message.created_at),
         buttons=tuple((message.payload or {}).get("buttons", ())),
+        rateable=bool((message.payload or {}).get("answer")),
     )
 
 

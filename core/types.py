@@ -91,6 +91,7 @@ class MessageView:
     text: str
     created_at: str = ""  # ISO 8601, "" when unknown
     buttons: tuple[dict[str, str], ...] = ()
+    rateable: bool = False  # a bot answer from the FAQ: the widget asks "was this helpful?"
 
 
 def message_json(view: MessageView) -> dict[str, Any]:
@@ -103,6 +104,8 @@ def message_json(view: MessageView) -> dict[str, Any]:
     }
     if view.buttons:
         data["buttons"] = [dict(b) for b in view.buttons]
+    if view.rateable:
+        data["rateable"] = True
     return data
 
 

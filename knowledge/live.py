@@ -102,11 +102,20 @@ class LiveIndex:
         return self._index is not None
 
     def search(self, text: str, lang: Lang | None = None, k: int = 5) -> SearchResult:
+        return self.search_versioned(text, lang, k)[1]
+
+    def search_versioned(
+        self, text: str, lang: Lang | None = None, k: int = 5
+    ) -> tuple[int | None, SearchResult]:
+        """``search``, with the version that answered (read together with the index it names)."""
         self._maybe_refresh()
-        index = self._index
+        with self._lock:
+            index, version = self._index, self._version
         if index is None:
             index = self._load_first()
-        return index.search(text, lang=lang, k=k)
+            with self._lock:
+                index, version = self._index or index, self._version
+        return version, index.search(text, lang=lang, k=k)
 
     def _maybe_refresh(self) -> None:
         now = self._clock()

@@ -73,3 +73,38 @@ class LearnedQuestion(Base):
     status: Mapped[str] = mapped_column(String(16), default="active")  # active | rejected
     created_by: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class FaqEntryChange(Base):
+    """One editor change to an FAQ entry: who, when, and the entry before and after (None when absent)."""
+
+    __tablename__ = "faq_entry_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entry_key: Mapped[str] = mapped_column(String(128), index=True)
+    action: Mapped[str] = mapped_column(String(16))  # create | update | delete | import
+    actor: Mapped[str] = mapped_column(String(64))
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KnowledgeAnswer(Base):
+    """One bot answer from the FAQ index: usage statistics, the customer's rating, low margins, and
+    whether the customer asked for a person right after it."""
+
+    __tablename__ = "knowledge_answers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    conversation_id: Mapped[str] = mapped_column(String(32), index=True)
+    message_id: Mapped[int] = mapped_column(Integer, unique=True)  # the bot's answer message
+    question: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(8))
+    entry_key: Mapped[str] = mapped_column(String(128), index=True)
+    score: Mapped[float] = mapped_column(default=0.0)
+    margin: Mapped[float | None] = mapped_column(nullable=True)  # best score minus the runner-up's
+    helpful: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    handed_off: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    # open | added | dismissed: an editor's review of an unhelpful, low-margin or handed-off answer
+    review: Mapped[str] = mapped_column(String(16), default="open", server_default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)

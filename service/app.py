@@ -21,6 +21,7 @@ from service import (
     app_channel,
     auth_routes,
     customer_routes,
+    editor_routes,
     errors,
     headers,
     health,
@@ -102,6 +103,16 @@ def create_app(
         )
     )
     app.blueprint(supervisor_routes.create_admin_blueprint(deps.staff_sessions, deps.sessions))
+    app.blueprint(
+        editor_routes.create_blueprint(
+            deps.staff_sessions,
+            deps.sessions,
+            deps.settings.knowledge_dir,
+            config=IndexConfig.for_model(deps.settings.knowledge_model),
+            clock=clock,
+        )
+    )
+    app.blueprint(customer_routes.feedback_blueprint(deps.sessions, deps.transcripts))
     app_channel.install(app, deps, deps.settings.app_clients)
     app.blueprint(openapi.create_blueprint())
     app.blueprint(pages.create_blueprint(site_keys=deps.settings.site_keys))

@@ -1,16 +1,19 @@
-"""Customer-side actions beyond sending messages: rating a closed conversation (CSAT), telling
-the agent the customer is typing, whether people answer now, leaving a message when they do not."""
+"""Customer-side actions beyond sending messages: rating a closed conversation (CSAT), rating
+one bot answer ("was this helpful?"), telling the agent the customer is typing, whether people
+answer now, leaving a message when they do not; all bound to the customer's own conversation."""
 
 from __future__ import annotations
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import TranscriptReader, optional_lang, parse_json_object, require_id, require_text
 from conversations.desk import Desk
 from conversations.views import message_json
 from core.errors import ValidationFailed
 from core.types import Channel
+from knowledge import usage
 
 MAX_NAME = 64
 MAX_CONTACT = 128
@@ -74,5 +77,26 @@ def create_blueprint(desk: Desk, transcripts: TranscriptReader) -> Blueprint:
             },
             status=201,
         )
+
+    return bp
+
+
+def feedback_blueprint(
+    sessions: async_sessionmaker[AsyncSession], transcripts: TranscriptReader
+) -> Blueprint:
+    """``POST /api/web/conversations/<id>/messages/<message_id>/feedback {visitor_id, helpful}``."""
+    bp = Blueprint("customer_feedback", url_prefix="/api/web")
+
+    @bp.post("/conversations/<conversation_id:str>/messages/<message_id:int>/feedback")
+    async def feedback(request: Request, conversation_id: str, message_id: int) -> HTTPResponse:
+        body = parse_json_object(request.body)
+        visitor_id = require_id(body.get("visitor_id"), "visitor_id")
+        helpful = body.get("helpful")
+        if not isinstance(helpful, bool):
+            raise ValidationFailed("helpful must be true or false", code="invalid_helpful")
+        await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, 2**62)
+        async with sessions.begin() as session:
+            await usage.rate(session, conversation_id, message_id, helpful)
+        return json({"ok": True})
 
     return bp

@@ -14,6 +14,7 @@ Role: editor (admins have it too).
 from __future__ import annotations
 
 import asyncio
+import json as jsonlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -34,6 +35,7 @@ from knowledge import learning
 from knowledge.config import IndexConfig
 from knowledge.publish import publish, recent_versions
 from knowledge.tables import LearnedQuestion, UnansweredQuestion
+from knowledge.versions import active, changes
 from service.admin_routes import parse_limit
 
 log = logging.getLogger(__name__)
@@ -115,14 +117,26 @@ def create_blueprint(
         if not await lock.acquire():
             raise Conflict("a publish is already running; try again when it ends", code="publish_in_progress")
         by = _staff(request).username
+        await redis.set(knowledge_keys.publish_progress(), "{}", ex=PUBLISH_LOCK_SECONDS)
         task = asyncio.create_task(_publish_then_release(lock, by), name="knowledge_publish")
         running.add(task)
         task.add_done_callback(running.discard)
         return json({"started": True}, status=202)
 
     async def _publish_then_release(lock: Any, by: str) -> None:
+        loop = asyncio.get_running_loop()
+
+        def progress(stage: str, done: int, total: int) -> None:  # called from the build thread
+            body = jsonlib.dumps({"stage": stage, "done": done, "total": total})
+            asyncio.run_coroutine_threadsafe(_set_progress(body), loop)
+
+        async def _set_progress(body: str) -> None:
+            await redis.set(knowledge_keys.publish_progress(), body, ex=PUBLISH_LOCK_SECONDS)
+
         try:
-            published = await publish(sessions, knowledge_dir, index_config, published_by=by)
+            published = await publish(
+                sessions, knowledge_dir, index_config, published_by=by, progress=progress
+            )
             log.info(
                 "published knowledge version %s (%s learned questions)",
                 published.version,
@@ -138,19 +152,27 @@ def create_blueprint(
     async def versions(request: Request) -> HTTPResponse:
         limit = parse_limit(request.args.get("limit"))
         async with sessions() as session:
-            rows = await recent_versions(session, limit)
+            fetched = list(await recent_versions(session, limit + 1))  # one more: what the last changed
         publishing = bool(await redis.exists(knowledge_keys.publish_lock()))
+        raw_progress = await redis.get(knowledge_keys.publish_progress()) if publishing else None
+        current = active(knowledge_dir)
+        rows = fetched[:limit]
+        previous = ([r.version for r in fetched[1:]] + [None])[: len(rows)]
         return json(
             {
                 "publishing": publishing,
+                "progress": jsonlib.loads(raw_progress) if raw_progress else None,
+                "active": current,
                 "versions": [
                     {
                         "version": r.version,
                         "entry_count": r.entry_count,
                         "published_by": r.published_by,
                         "created_at": r.created_at.isoformat(),
+                        "active": r.version == current,
+                        "changes": await asyncio.to_thread(changes, knowledge_dir, r.version, before),
                     }
-                    for r in rows
+                    for r, before in zip(rows, previous, strict=True)
                 ],
             }
         )

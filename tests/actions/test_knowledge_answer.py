@@ -38,7 +38,7 @@ async def test_answer_says_the_best_answer_and_names_its_entry(
     [message] = await run(searcher, make_tracker("我想退货怎么办"), domain)
     assert searcher.calls == [("我想退货怎么办", "zh", 5)]
     assert message["text"] == HITS[0].answer
-    assert message["custom"] == {"kefu": {"answer": {"key": "returns", "score": 0.91}}}
+    assert message["custom"] == {"kefu": {"answer": {"key": "returns", "score": 0.91, "margin": 0.29}}}
 
 
 async def test_clarify_offers_the_two_best_questions_as_buttons(

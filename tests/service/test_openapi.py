@@ -52,6 +52,11 @@ CODE_SOURCES = (
     "supervision/scoring.py",
     "supervision/cases.py",
     "supervision/reports.py",
+    "service/editor_routes.py",
+    "service/knowledge_routes.py",
+    "knowledge/entries.py",
+    "knowledge/usage.py",
+    "knowledge/versions.py",
     "tickets/model.py",
 )
 # Raised only when code inside Kefu passes a wrong constant; no request can cause it.

@@ -384,8 +384,42 @@
     if (isCsatRequest(m)) this.addRating(row);
     else if (Array.isArray(m.buttons) && m.buttons.length) this.addChoices(row, m.buttons);
     if (sender === "agent") { this.typingUntil = 0; this.showTyping(); }
+    if (m.rateable === true && sender === "bot" && Number.isFinite(id)) this.addFeedback(row, id);
     this.list.appendChild(row);
     this.scrollDown();
+  };
+
+  // "Was this helpful?" under a bot answer from the FAQ; the rating goes to the knowledge editors.
+  var FEEDBACK = {
+    zh: { ask: "这个回答有帮助吗？", yes: "有帮助", no: "没帮助", thanks: "谢谢您的反馈！" },
+    en: { ask: "Was this helpful?", yes: "Helpful", no: "Not helpful", thanks: "Thanks for your feedback!" }
+  };
+  Widget.prototype.addFeedback = function (row, messageId) {
+    var self = this;
+    var words = FEEDBACK[this.lang] || FEEDBACK.zh;
+    var box = el("div", "kf-feedback");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", words.ask);
+    box.setAttribute("data-testid", "feedback");
+    [[true, words.yes], [false, words.no]].forEach(function (pair) {
+      var btn = el("button", "kf-feedback-btn", pair[1]);
+      btn.type = "button";
+      btn.setAttribute("data-testid", pair[0] ? "feedback-yes" : "feedback-no");
+      btn.addEventListener("click", function () {
+        var conversation = self.conversation;
+        if (!conversation) return;
+        box.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
+        var url = API + "/conversations/" + encodeURIComponent(conversation) + "/messages/" +
+          encodeURIComponent(String(messageId)) + "/feedback";
+        request("POST", url, { visitor_id: self.visitor, helpful: pair[0] }).then(function () {
+          box.textContent = words.thanks;
+        }, function () {
+          box.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
+        });
+      });
+      box.appendChild(btn);
+    });
+    row.appendChild(box);
   };
 
   // The server echoed a customer message we already show optimistically: give it the id.

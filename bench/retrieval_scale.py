@@ -1,0 +1,218 @@
+"""Retrieval at scale: 1k, 10k and 100k FAQ questions (KB texts) in the dense channel.
+
+What is measured, per size: the FAISS index type ``knowledge.dense.make_index`` chooses, its
+build time and memory (the serialised index plus the text-to-entry labels), the p50/p95 time of
+one query *including encoding* (``search`` path: encode one new question with the multilingual
+USE encoder, FAISS search, best similarity per entry) and, for an approximate index, the recall
+it keeps against exact search (recall@10 of texts, and agreement of the top entry). With
+``--publish N`` it also times a full publish (``knowledge.publish.build_index`` with the
+product's default encoders and calibration) of N entries, reporting its progress stages.
+
+The questions: every real question of the local datasets first (zh_shop entries and their
+similar questions, clinc150 train, banking77 train: about 26k texts), then, to reach larger
+sizes, synthetic questions made by joining two real questions of the same language ("A，B" /
+"A and B"); every 5 texts form one entry (so 100k texts = 20k entries). The queries are the
+validation questions only (zh_shop val + oos_val, clinc150 val + oos_val), never a test split.
+
+    KEFU_DATASETS=<datasets folder> .venv/bin/python -m bench.retrieval_scale [--sizes 1000,10000,100000]
+        [--queries 300] [--publish 0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import faiss
+import numpy as np
+
+from bench.answer_quality import datasets_dir
+from knowledge.config import IndexConfig
+from knowledge.dense import EXACT_MAX, FaissDense, index_kind, make_index
+from knowledge.encoders import get_encoder
+from knowledge.index import build_index
+from knowledge.normalise import normalise
+from knowledge.types import FaqEntry
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results" / "retrieval_scale.json"
+ENCODER = "use"
+TEXTS_PER_ENTRY = 5
+TARGET_P95_MS = 15.0
+TARGET_MEMORY_MB = 1024.0
+
+
+def real_questions() -> list[tuple[str, str]]:
+    """(lang, text) of every real question in the datasets' training material."""
+    root = datasets_dir()
+    out: list[tuple[str, str]] = []
+    shop = json.loads((root / "zh_shop" / "faq.json").read_text(encoding="utf-8"))
+    for e in shop["entries"]:
+        out += [(e["lang"], t) for t in (e["question"], *e["similar"])]
+    clinc = json.loads((root / "clinc150" / "train_val.json").read_text(encoding="utf-8"))
+    out += [("en", t) for t, _ in clinc["train"]]
+    with (root / "banking77" / "train.csv").open(encoding="utf-8") as handle:
+        out += [("en", r["text"]) for r in csv.DictReader(handle)]
+    return list(dict.fromkeys(out))
+
+
+def questions(n: int, seed: int = 0) -> list[str]:
+    real = real_questions()
+    if n <= len(real):
+        return [t for _, t in random.Random(seed).sample(real, n)]
+    rng = random.Random(seed)
+    by_lang = {lang: [t for lg, t in real if lg == lang] for lang in ("zh", "en")}
+    seen = {t for _, t in real}
+    out = [t for _, t in real]
+    while len(out) < n:
+        lang = "zh" if rng.random() < 0.3 else "en"
+        a, b = rng.sample(by_lang[lang], 2)
+        text = f"{a}，{b}" if lang == "zh" else f"{a} and {b}"
+        if text not in seen:
+            seen.add(text)
+            out.append(text)
+    return out
+
+
+def val_queries(limit: int, seed: int = 1) -> list[str]:
+    root = datasets_dir()
+    shop = json.loads((root / "zh_shop" / "faq.json").read_text(encoding="utf-8"))
+    clinc = json.loads((root / "clinc150" / "train_val.json").read_text(encoding="utf-8"))
+    rows = [t for t, _ in shop["val"]] + shop["oos_val"] + [t for t, _ in clinc["val"]]
+    rows += [t for t, _ in clinc["oos_val"]]
+    return random.Random(seed).sample(rows, min(limit, len(rows)))
+
+
+def encode(texts: list[str]) -> np.ndarray:
+    return get_encoder(ENCODER).encode([normalise(t) for t in texts])
+
+
+def index_bytes(index: faiss.Index) -> int:
+    return int(faiss.serialize_index(index).nbytes)
+
+
+def measure(size: int, queries: list[str], exact_max: int) -> dict[str, Any]:
+    texts = questions(size)
+    start = time.perf_counter()
+    vectors = encode(texts)
+    encode_s = time.perf_counter() - start
+    labels = np.arange(len(texts), dtype=np.int64) // TEXTS_PER_ENTRY
+    n_entries = int(labels[-1]) + 1
+    start = time.perf_counter()
+    dense = FaissDense(make_index(vectors, exact_max), labels, n_entries)
+    build_s = time.perf_counter() - start
+    exact = faiss.IndexFlatIP(vectors.shape[1])
+    exact.add(vectors)
+
+    encoder = get_encoder(ENCODER)
+    encoder.forget()  # every query is encoded as a new question
+    times, encode_ms, search_ms = [], [], []
+    for text in queries:
+        t0 = time.perf_counter()
+        vector = encode([text])
+        t1 = time.perf_counter()
+        dense.entry_scores(vector)
+        t2 = time.perf_counter()
+        times.append((t2 - t0) * 1000)
+        encode_ms.append((t1 - t0) * 1000)
+        search_ms.append((t2 - t1) * 1000)
+    query_vectors = encode(queries)
+    _, approx_ids = dense.index.search(query_vectors, 10)
+    _, exact_ids = exact.search(query_vectors, 10)
+    recall = float(np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx_ids, exact_ids, strict=True)]))
+    top_entry = float(np.mean(labels[approx_ids[:, 0]] == labels[exact_ids[:, 0]]))
+    memory = index_bytes(dense.index) + labels.nbytes
+    return {
+        "texts": len(texts),
+        "entries": n_entries,
+        "real_texts": min(len(texts), len(real_questions())),
+        "index": index_kind(dense.index),
+        "encode_corpus_s": round(encode_s, 1),
+        "build_index_s": round(build_s, 2),
+        "index_memory_mb": round(memory / 2**20, 1),
+        "query_ms_p50": round(float(np.percentile(times, 50)), 2),
+        "query_ms_p95": round(float(np.percentile(times, 95)), 2),
+        "encode_ms_p50_p95": [round(float(np.percentile(encode_ms, q)), 2) for q in (50, 95)],
+        "search_ms_p50_p95": [round(float(np.percentile(search_ms, q)), 2) for q in (50, 95)],
+        "recall_at_10_vs_exact": round(recall, 4),
+        "top_entry_agreement_vs_exact": round(top_entry, 4),
+    }
+
+
+def publish_time(entries: int) -> dict[str, Any]:
+    """A full build (the product's default encoders and calibration) of ``entries`` entries."""
+    texts = questions(entries * TEXTS_PER_ENTRY, seed=3)
+    rows = [
+        FaqEntry(
+            f"e{i}",
+            "zh",
+            texts[i * TEXTS_PER_ENTRY],
+            tuple(texts[i * TEXTS_PER_ENTRY + 1 : (i + 1) * TEXTS_PER_ENTRY]),
+            f"answer {i}",
+        )
+        for i in range(entries)
+    ]
+    stages: list[dict[str, Any]] = []
+    start = time.perf_counter()
+
+    def progress(stage: str, done: int, total: int) -> None:
+        stages.append(
+            {"stage": stage, "done": done, "total": total, "at_s": round(time.perf_counter() - start, 1)}
+        )
+        print(f"  publish progress: {stage} {done}/{total} at {stages[-1]['at_s']} s", flush=True)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        build_index(rows, Path(tmp) / "v", IndexConfig(), progress)
+    return {"entries": entries, "seconds": round(time.perf_counter() - start, 1), "progress": stages}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--queries", type=int, default=300)
+    parser.add_argument("--exact-max", type=int, default=EXACT_MAX)
+    parser.add_argument("--publish", type=int, default=0, help="also time a full publish of N entries")
+    parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON")
+    args = parser.parse_args(argv)
+    queries = val_queries(args.queries)
+    encode(queries[:8])  # load the encoder outside the timings
+    out: dict[str, Any] = {
+        "encoder": ENCODER,
+        "exact_max": args.exact_max,
+        "queries": len(queries),
+        "targets": {"query_ms_p95_at_100k": TARGET_P95_MS, "index_memory_mb": TARGET_MEMORY_MB},
+        "sizes": [],
+    }
+    header = (
+        f"{'texts':>8} {'entries':>8} {'index':>6} {'build s':>8} {'MB':>7} {'p50 ms':>7} {'p95 ms':>7}"
+        f" {'recall@10':>9} {'top entry':>9} {'encode p95':>10} {'search p95':>10}"
+    )
+    print(header)
+    for size in [int(s) for s in args.sizes.split(",") if s]:
+        r = measure(size, queries, args.exact_max)
+        out["sizes"].append(r)
+        print(
+            f"{r['texts']:>8} {r['entries']:>8} {r['index']:>6} {r['build_index_s']:>8}"
+            f" {r['index_memory_mb']:>7} {r['query_ms_p50']:>7} {r['query_ms_p95']:>7}"
+            f" {r['recall_at_10_vs_exact']:>9.1%} {r['top_entry_agreement_vs_exact']:>9.1%}"
+            f" {r['encode_ms_p50_p95'][1]:>10} {r['search_ms_p50_p95'][1]:>10}",
+            flush=True,
+        )
+    if args.publish:
+        out["publish"] = publish_time(args.publish)
+        print(f"publish of {args.publish} entries: {out['publish']['seconds']} s")
+    path = Path(args.out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
+    print(f"written to {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
