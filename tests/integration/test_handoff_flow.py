@@ -49,8 +49,9 @@ def test_decline_queue_assign_reply_close_csat_and_back_to_the_bot(stack: Stack)
     assert first["state"] == "queued"
     assert any("第" in r["text"] and "位" in r["text"] for r in first["replies"])  # queue position
 
-    token = headers["Authorization"].removeprefix("Bearer ")
-    ws_url = replica_b.replace("http://", "ws://") + f"/api/agent/ws?token={token}"
+    # The socket opens with a one-time ticket from replica A (tickets live in Redis).
+    ticket = httpx.post(f"{replica_a}/api/auth/ws-ticket", headers=headers, timeout=10).json()["ticket"]
+    ws_url = replica_b.replace("http://", "ws://") + f"/api/agent/ws?ticket={ticket}"
     events: list[dict[str, Any]] = []
     with connect(ws_url, open_timeout=10) as ws:
         reader = threading.Thread(target=lambda: _read(ws, events), daemon=True)
