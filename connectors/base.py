@@ -21,6 +21,12 @@ class TranscriptReader(Protocol):
     ) -> Transcript: ...
 
 
+class VisitorDirectory(Protocol):
+    async def known(self, channel: str, channel_user_id: str) -> bool:
+        """Whether this channel user has written before (has a conversation)."""
+        ...
+
+
 class EventSource(Protocol):
     def subscribe(self, conversation_id: str) -> AsyncIterator[dict[str, Any]]: ...
 

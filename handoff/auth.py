@@ -128,7 +128,7 @@ class Sessions:
 
     async def logout_everywhere(self, user_id: int) -> int:
         """End every session of one user (on every device); returns how many there were."""
-        members = await self._redis.smembers(keys.user_sessions(user_id))  # type: ignore[misc]
+        members = await self._redis.smembers(keys.user_sessions(user_id))
         async with self._redis.pipeline(transaction=True) as pipe:
             for token_hash in members:
                 pipe.delete(keys.session_token(str(token_hash)))

@@ -12,6 +12,7 @@ from typing import Any
 from sanic import Sanic
 
 from connectors import web
+from connectors.visitor_token import VisitorTokens
 from conversations.reconcile import reconcile_once
 from core.clock import utc_now
 from knowledge.config import IndexConfig
@@ -50,12 +51,19 @@ def create_app(
     errors.install(app)
     headers.install(app)
     app.blueprint(health.create_blueprint(deps.health_checks()))
-    app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
+    visitor_tokens = VisitorTokens(deps.settings.secret_key)
+    app.blueprint(
+        web.create_blueprint(
+            deps.switchboard, deps.transcripts, deps.events, visitor_tokens, deps.transcripts
+        )
+    )
     app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
     app.blueprint(
         agent_routes.create_blueprint(deps.staff_sessions, deps.desk, deps.sessions, deps.suggester)
     )
-    app.blueprint(customer_routes.create_blueprint(deps.desk, deps.transcripts))
+    app.blueprint(
+        customer_routes.create_blueprint(deps.desk, deps.transcripts, web.VisitorGate(visitor_tokens))
+    )
     clock = clock or utc_now
     app.blueprint(
         ticket_routes.create_blueprint(deps.staff_sessions, deps.sessions, deps.outbound, clock=clock)

@@ -6,18 +6,20 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 
 from connectors.base import TranscriptReader, parse_json_object, require_id
+from connectors.web import VisitorGate
 from conversations.desk import Desk
 from core.errors import ValidationFailed
 from core.types import Channel
 
 
-def create_blueprint(desk: Desk, transcripts: TranscriptReader) -> Blueprint:
+def create_blueprint(desk: Desk, transcripts: TranscriptReader, gate: VisitorGate) -> Blueprint:
     bp = Blueprint("customer_api", url_prefix="/api/web")
 
     @bp.post("/conversations/<conversation_id:str>/csat")
     async def rate(request: Request, conversation_id: str) -> HTTPResponse:
         body = parse_json_object(request.body)
-        visitor_id = require_id(body.get("visitor_id"), "visitor_id")
+        claimed = body.get("visitor_id")  # optional, from older widgets: must match the token
+        visitor_id = gate.visitor(request, None if claimed is None else require_id(claimed, "visitor_id"))
         transcript = await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, 2**62)
         rating, comment = body.get("rating"), body.get("comment", "")
         if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from tests.support import visitors
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -24,16 +25,19 @@ def agent(stack: Stack, name: str, skills: str = "general", max_concurrent: int 
 
 def say(url: str, visitor: str, text: str) -> dict[str, Any]:
     resp = httpx.post(
-        f"{url}/api/web/messages", json={"visitor_id": visitor, "text": text, "lang": "zh"}, timeout=60
+        f"{url}/api/web/messages",
+        json={"visitor_id": visitor, "text": text, "lang": "zh"},
+        headers=visitors.headers(visitor),
+        timeout=60,
     )
     assert resp.status_code == 200, resp.text
-    body: dict[str, Any] = resp.json()
+    body: dict[str, Any] = visitors.remember(visitor, resp.json())
     return body
 
 
 def transcript(url: str, conv: str, visitor: str) -> dict[str, Any]:
     resp = httpx.get(
-        f"{url}/api/web/conversations/{conv}/messages", params={"visitor_id": visitor}, timeout=10
+        f"{url}/api/web/conversations/{conv}/messages", headers=visitors.headers(visitor), timeout=10
     )
     assert resp.status_code == 200, resp.text
     body: dict[str, Any] = resp.json()

@@ -27,6 +27,8 @@ async def serve(app: Sanic[Any, Any]) -> AsyncIterator[str]:
         host="127.0.0.1", port=port, return_asyncio_server=True, access_log=False
     )
     assert server is not None
+    server_any: Any = server  # sanic's AsyncioServer is untyped
+    server = server_any
     await server.startup()
     await server.before_start()
     await server.after_start()

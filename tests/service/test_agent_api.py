@@ -21,6 +21,7 @@ from handoff.tables import User
 from service.deps import Deps
 from tests.service.conftest import ScriptedBot
 from tests.service.staff_app import RecordingSender
+from tests.service.visitors import visitor_headers
 from tickets.group_hours import AfterHoursMode, save_group_hours
 from tickets.hours import Schedule, TimeRange
 
@@ -38,14 +39,20 @@ async def staff_member(
 
 
 async def say(client: SanicASGITestClient, visitor: str, text: str) -> dict[str, Any]:
-    _, resp = await client.post("/api/web/messages", json={"visitor_id": visitor, "text": text, "lang": "zh"})
+    _, resp = await client.post(
+        "/api/web/messages",
+        json={"visitor_id": visitor, "text": text, "lang": "zh"},
+        headers=visitor_headers(client, visitor),
+    )
     assert resp.status == 200, resp.text
     body: dict[str, Any] = resp.json
     return body
 
 
 async def customer_view(client: SanicASGITestClient, conv: str, visitor: str) -> dict[str, Any]:
-    _, resp = await client.get(f"/api/web/conversations/{conv}/messages", params={"visitor_id": visitor})
+    _, resp = await client.get(
+        f"/api/web/conversations/{conv}/messages", headers=visitor_headers(client, visitor)
+    )
     body: dict[str, Any] = resp.json
     return body
 
