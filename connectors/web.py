@@ -9,6 +9,7 @@ gets one back as ``visitor_token``; without a valid token nothing else is answer
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import uuid
 from typing import Any
@@ -20,6 +21,7 @@ from sanic.response import json as json_response
 from connectors.base import (
     EventSource,
     InboundHandler,
+    SocketSlots,
     TranscriptReader,
     VisitorDirectory,
     optional_lang,
@@ -28,7 +30,7 @@ from connectors.base import (
     require_text,
 )
 from connectors.visitor_token import HEADER, SUBPROTOCOL, VisitorTokens
-from core.errors import Unauthenticated, ValidationFailed
+from core.errors import RateLimited, Unauthenticated, ValidationFailed
 from core.types import Channel, HandleResult, InboundMessage, message_json
 
 
@@ -100,6 +102,7 @@ def create_blueprint(
     events: EventSource,
     tokens: VisitorTokens,
     visitors: VisitorDirectory,
+    slots: SocketSlots | None = None,
 ) -> Blueprint:
     bp = Blueprint("web_channel", url_prefix="/api/web")
     gate = VisitorGate(tokens)
@@ -138,8 +141,12 @@ def create_blueprint(
         visitor_id = gate.visitor(request, token=socket_token(request) or "")
         conversation_id = require_id(request.args.get("conversation_id"), "conversation_id")
         await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, 2**62)
-        async for event in events.subscribe(conversation_id):
-            await ws.send(json.dumps(event, ensure_ascii=False))
-            await asyncio.sleep(0)
+        try:
+            async with slots.socket(visitor_id) if slots else contextlib.nullcontext():
+                async for event in events.subscribe(conversation_id):
+                    await ws.send(json.dumps(event, ensure_ascii=False))
+                    await asyncio.sleep(0)
+        except RateLimited:  # two replicas raced past the check before the upgrade
+            await ws.close(code=4429, reason="rate_limited")
 
     return bp

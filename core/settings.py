@@ -16,6 +16,15 @@ WECOM_USERID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    """Limits on the public web channel (per minute; 0 turns a limit off)."""
+
+    visitor_messages_per_minute: int = 30  # KEFU_RATE_VISITOR_PER_MIN
+    ip_requests_per_minute: int = 300  # KEFU_RATE_IP_PER_MIN (a shared NAT holds many visitors)
+    sockets_per_visitor: int = 5  # KEFU_WS_PER_VISITOR (tabs open at once)
+
+
+@dataclass(frozen=True)
 class WeComSettings:
     corp_id: str = ""
     kf_secret: str = field(default="", repr=False)
@@ -63,6 +72,7 @@ class Settings:
     wecom: WeComSettings = field(default_factory=WeComSettings)
     # the mobile-app channel's backends (KEFU_APPS, KEFU_APP_SECRET_<ID>); empty: the channel is off
     app_clients: Mapping[str, AppClient] = field(default_factory=dict)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
@@ -102,6 +112,11 @@ class Settings:
                 kf_servicers=parse_servicers(env.get("WECOM_KF_SERVICERS", "")),
             ),
             app_clients=parse_app_clients(env),
+            rate_limits=RateLimitSettings(
+                visitor_messages_per_minute=_int(env, "KEFU_RATE_VISITOR_PER_MIN", 30),
+                ip_requests_per_minute=_int(env, "KEFU_RATE_IP_PER_MIN", 300),
+                sockets_per_visitor=_int(env, "KEFU_WS_PER_VISITOR", 5),
+            ),
         )
 
 

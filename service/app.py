@@ -30,6 +30,7 @@ from service import (
     knowledge_routes,
     openapi,
     pages,
+    rate_limits,
     ticket_routes,
     wecom,
 )
@@ -52,9 +53,11 @@ def create_app(
     headers.install(app)
     app.blueprint(health.create_blueprint(deps.health_checks()))
     visitor_tokens = VisitorTokens(deps.settings.secret_key)
+    public_limits = rate_limits.PublicLimits(deps.redis, deps.settings.rate_limits, visitor_tokens)
+    rate_limits.install(app, public_limits)
     app.blueprint(
         web.create_blueprint(
-            deps.switchboard, deps.transcripts, deps.events, visitor_tokens, deps.transcripts
+            deps.switchboard, deps.transcripts, deps.events, visitor_tokens, deps.transcripts, public_limits
         )
     )
     app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
