@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any, Protocol
 
 from core.errors import ValidationFailed
@@ -19,6 +20,18 @@ class TranscriptReader(Protocol):
     async def for_customer(
         self, conversation_id: str, channel: str, channel_user_id: str, after: int
     ) -> Transcript: ...
+
+
+class VisitorDirectory(Protocol):
+    async def known(self, channel: str, channel_user_id: str) -> bool:
+        """Whether this channel user has written before (has a conversation)."""
+        ...
+
+
+class SocketSlots(Protocol):
+    def socket(self, visitor_id: str) -> AbstractAsyncContextManager[None]:
+        """Held while a visitor's socket is open; raises ``RateLimited`` over the cap."""
+        ...
 
 
 class EventSource(Protocol):

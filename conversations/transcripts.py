@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import repo
+from conversations.tables import Conversation
 from conversations.views import view_of
 from core.errors import NotFound
 from core.types import Transcript
@@ -21,6 +23,16 @@ class SqlTranscripts:
     ) -> None:
         self._sessions = sessions
         self._position = position  # the live queue position (Redis), while queued
+
+    async def known(self, channel: str, channel_user_id: str) -> bool:
+        """Whether this channel user has a conversation (a visitor's first contact has none)."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(Conversation.id)
+                .where(Conversation.channel == channel, Conversation.channel_user_id == channel_user_id)
+                .limit(1)
+            )
+        return found is not None
 
     async def for_customer(
         self, conversation_id: str, channel: str, channel_user_id: str, after: int

@@ -17,6 +17,15 @@ WECOM_USERID = re.compile(r"^[A-Za-z0-9_.@-]{1,64}$")
 
 
 @dataclass(frozen=True)
+class RateLimitSettings:
+    """Limits on the public web channel (per minute; 0 turns a limit off)."""
+
+    visitor_messages_per_minute: int = 30  # KEFU_RATE_VISITOR_PER_MIN
+    ip_requests_per_minute: int = 300  # KEFU_RATE_IP_PER_MIN (a shared NAT holds many visitors)
+    sockets_per_visitor: int = 5  # KEFU_WS_PER_VISITOR (tabs open at once)
+
+
+@dataclass(frozen=True)
 class WeComSettings:
     corp_id: str = ""
     kf_secret: str = field(default="", repr=False)
@@ -75,6 +84,7 @@ class Settings:
     # operators: JSON log lines (KEFU_LOG_FORMAT json|text) and an optional /metrics bearer token
     log_format: str = "json"
     metrics_token: str = field(default="", repr=False)
+    rate_limits: RateLimitSettings = field(default_factory=RateLimitSettings)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, *, require_secret: bool = True) -> Settings:
@@ -120,6 +130,11 @@ class Settings:
             alert_interval=float(env.get("KEFU_ALERT_INTERVAL", "3")),
             log_format="text" if env.get("KEFU_LOG_FORMAT", "json") == "text" else "json",
             metrics_token=env.get("KEFU_METRICS_TOKEN", ""),
+            rate_limits=RateLimitSettings(
+                visitor_messages_per_minute=_int(env, "KEFU_RATE_VISITOR_PER_MIN", 30),
+                ip_requests_per_minute=_int(env, "KEFU_RATE_IP_PER_MIN", 300),
+                sockets_per_visitor=_int(env, "KEFU_WS_PER_VISITOR", 5),
+            ),
         )
 
 

@@ -1,6 +1,17 @@
 """Staff sessions: opaque bearer tokens kept in Redis (only their hash), with roles.
 
-Key family ``kefu:session:*`` is written only here.
+A session only names its user: every request reads the user's current state (enabled, role)
+from SQL through a short per-process cache (``user_cache_seconds``, 10 s), so a role change
+applies within seconds on every replica, and disabling an account ends its sessions at once
+(they are deleted from Redis). Each user's session hashes are kept in a set, so one call logs a
+user out everywhere.
+
+The agent WebSocket cannot carry an ``Authorization`` header: the console first asks for a
+one-time ticket (``issue_ws_ticket``, valid ``WS_TICKET_TTL`` seconds, stored hashed, redeemed
+with ``GETDEL``) and opens the socket with it, so the session token never travels in a URL.
+
+Key families ``kefu:session:*``, ``kefu:sessions:user:*`` and ``kefu:ws-ticket:*`` are
+written only here.
 """
 
 from __future__ import annotations
@@ -9,8 +20,9 @@ import asyncio
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar
 
@@ -26,6 +38,8 @@ from handoff.passwords import verify_password
 from handoff.tables import User
 
 SESSION_TTL = 12 * 3600
+WS_TICKET_TTL = 30
+USER_CACHE_SECONDS = 10.0
 # Who may do what: a supervisor can do everything an agent can, an admin everything.
 ROLE_GRANTS: dict[str, frozenset[str]] = {
     "agent": frozenset({"agent"}),
@@ -45,8 +59,20 @@ class Staff:
         return role in ROLE_GRANTS.get(self.role, frozenset())
 
 
-def _token_key(token: str) -> str:
-    return keys.session_token(hashlib.sha256(token.encode()).hexdigest())
+@dataclass(frozen=True)
+class SocketGrant:
+    """What a redeemed WebSocket ticket grants: the staff member and the session it came from."""
+
+    staff: Staff
+    session_hash: str
+
+
+def _hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def _invalid() -> Unauthenticated:
+    return Unauthenticated("the session has expired or is invalid", code="invalid_token")
 
 
 class Sessions:
@@ -55,10 +81,16 @@ class Sessions:
         redis: aioredis.Redis,
         sessions: async_sessionmaker[AsyncSession],
         throttle: LoginThrottle | None = None,
+        *,
+        user_cache_seconds: float = USER_CACHE_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._redis = redis
         self._sessions = sessions
         self._throttle = throttle or LoginThrottle(redis)
+        self._cache_seconds = user_cache_seconds
+        self._clock = clock
+        self._users: dict[int, tuple[float, Staff | None]] = {}
 
     async def login(self, username: str, password: str, ip: str = "") -> tuple[str, Staff]:
         """A new session; ``RateLimited`` after too many failed tries for the account or ``ip``."""
@@ -71,19 +103,90 @@ class Sessions:
         if not await asyncio.to_thread(verify_password, password, stored) or user is None:
             raise Unauthenticated("wrong username or password", code="bad_credentials")
         await self._throttle.succeeded(username, ip)
+        if not user.enabled:
+            raise Forbidden("this account is disabled", code="account_disabled")
         staff = Staff(user.id, user.username, user.role)
+        self._users[user.id] = (self._clock() + self._cache_seconds, staff)
         token = secrets.token_urlsafe(32)
-        await self._redis.set(_token_key(token), json.dumps(asdict(staff)), ex=SESSION_TTL)
+        token_hash = _hash(token)
+        record = json.dumps({"user_id": staff.user_id, "username": staff.username, "role": staff.role})
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.set(keys.session_token(token_hash), record, ex=SESSION_TTL)
+            pipe.sadd(keys.user_sessions(staff.user_id), token_hash)
+            pipe.expire(keys.user_sessions(staff.user_id), SESSION_TTL)
+            await pipe.execute()
         return token, staff
 
     async def logout(self, token: str) -> None:
-        await self._redis.delete(_token_key(token))
+        token_hash = _hash(token)
+        user_id = await self._user_of(token_hash)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(keys.session_token(token_hash))
+            if user_id is not None:
+                pipe.srem(keys.user_sessions(user_id), token_hash)
+            await pipe.execute()
+
+    async def logout_everywhere(self, user_id: int) -> int:
+        """End every session of one user (on every device); returns how many there were."""
+        members = await self._redis.smembers(keys.user_sessions(user_id))
+        async with self._redis.pipeline(transaction=True) as pipe:
+            for token_hash in members:
+                pipe.delete(keys.session_token(str(token_hash)))
+            pipe.delete(keys.user_sessions(user_id))
+            results = await pipe.execute()
+        self._users.pop(user_id, None)
+        return sum(int(r) for r in results[:-1])
 
     async def resolve(self, token: str) -> Staff:
-        raw = await self._redis.get(_token_key(token))
+        """The staff member behind a bearer token, with their current role; 401 if revoked."""
+        return await self._resolve_hash(_hash(token))
+
+    async def issue_ws_ticket(self, token: str) -> str:
+        """A one-time ticket for the agent WebSocket, valid ``WS_TICKET_TTL`` seconds."""
+        token_hash = _hash(token)
+        await self._resolve_hash(token_hash)
+        ticket = secrets.token_urlsafe(32)
+        await self._redis.set(keys.ws_ticket(_hash(ticket)), token_hash, ex=WS_TICKET_TTL)
+        return ticket
+
+    async def redeem_ws_ticket(self, ticket: str) -> SocketGrant:
+        """The session a ticket was issued for; the ticket works once only."""
+        token_hash = await self._redis.getdel(keys.ws_ticket(_hash(ticket)))
+        if token_hash is None:
+            raise Unauthenticated("the ticket has expired, was used or is invalid", code="invalid_ticket")
+        staff = await self._resolve_hash(str(token_hash))
+        return SocketGrant(staff, str(token_hash))
+
+    async def still_valid(self, grant: SocketGrant) -> Staff:
+        """Re-checked by a long-lived socket: the session still exists and the user may still act."""
+        return await self._resolve_hash(grant.session_hash)
+
+    async def _user_of(self, token_hash: str) -> int | None:
+        raw = await self._redis.get(keys.session_token(token_hash))
         if raw is None:
-            raise Unauthenticated("the session has expired or is invalid", code="invalid_token")
-        return Staff(**json.loads(raw))
+            return None
+        return int(json.loads(raw)["user_id"])
+
+    async def _resolve_hash(self, token_hash: str) -> Staff:
+        user_id = await self._user_of(token_hash)
+        if user_id is None:
+            raise _invalid()
+        staff = await self._current(user_id)
+        if staff is None:  # disabled or deleted meanwhile
+            await self._redis.delete(keys.session_token(token_hash))
+            raise _invalid()
+        return staff
+
+    async def _current(self, user_id: int) -> Staff | None:
+        now = self._clock()
+        cached = self._users.get(user_id)
+        if cached is not None and cached[0] > now:
+            return cached[1]
+        async with self._sessions() as session:
+            user = await session.get(User, user_id)
+        staff = Staff(user.id, user.username, user.role) if user is not None and user.enabled else None
+        self._users[user_id] = (now + self._cache_seconds, staff)
+        return staff
 
 
 def bearer_token(request: Request) -> str:

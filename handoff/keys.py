@@ -77,6 +77,16 @@ def session_token(token_hash: str) -> str:
     return f"kefu:session:{token_hash}"
 
 
+def user_sessions(user_id: int) -> str:
+    """Written by handoff.auth: set of the session token hashes of one staff user."""
+    return f"kefu:sessions:user:{user_id}"
+
+
+def ws_ticket(ticket_hash: str) -> str:
+    """Written by handoff.auth: a one-time agent WebSocket ticket -> its session's token hash."""
+    return f"kefu:ws-ticket:{ticket_hash}"
+
+
 def login_failures(scope: str, subject: str) -> str:
     """Written by handoff.login_throttle: failed logins in the current window (scope account or ip)."""
     return f"kefu:throttle:login:{scope}:{subject}"

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.errors import Conflict, ValidationFailed
+from core.errors import Conflict, NotFound, ValidationFailed
 from handoff.passwords import hash_password
 from handoff.tables import User
 
@@ -50,4 +50,33 @@ async def add_user(
     )
     session.add(user)
     await session.flush()
+    return user
+
+
+async def find_user(session: AsyncSession, username: str) -> User:
+    user = await session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no staff account {username}", code="user_not_found")
+    return user
+
+
+async def set_enabled(session: AsyncSession, username: str, enabled: bool) -> User:
+    user = await find_user(session, username)
+    user.enabled = enabled
+    return user
+
+
+async def set_role(session: AsyncSession, username: str, role: str) -> User:
+    if role not in ROLES:
+        raise ValidationFailed(f"role must be one of {', '.join(ROLES)}", code="invalid_role")
+    user = await find_user(session, username)
+    user.role = role
+    return user
+
+
+async def reset_password(session: AsyncSession, username: str, password: str) -> User:
+    if len(password) < 8:
+        raise ValidationFailed("password must have at least 8 characters", code="weak_password")
+    user = await find_user(session, username)
+    user.password_hash = hash_password(password)
     return user

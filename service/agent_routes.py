@@ -244,11 +244,13 @@ def create_blueprint(
 
     @bp.websocket("/ws")  # type: ignore[untyped-decorator]
     async def events(request: Request, ws: Websocket) -> None:
-        # Browsers cannot set headers on a WebSocket: the token comes as ?token=.
-        token = request.args.get("token") or ""
-        if not token:
-            raise Unauthenticated("a token query parameter is required", code="missing_token")
-        staff = await sessions.resolve(token)
+        # Browsers cannot set headers on a WebSocket: the console first gets a one-time ticket
+        # (POST /api/auth/ws-ticket, valid 30 s), so the session token never goes into a URL.
+        ticket = request.args.get("ticket") or ""
+        if not ticket:
+            raise Unauthenticated("a ticket query parameter is required", code="missing_ticket")
+        grant = await sessions.redeem_ws_ticket(ticket)
+        staff = grant.staff
         if not staff.may("agent"):
             raise Unauthenticated("this needs the agent role", code="forbidden_role")
         user = await desk.presence.get(str(staff.user_id))
@@ -256,6 +258,15 @@ def create_blueprint(
         async with desk.agents.queue_events(agents=[str(staff.user_id)], groups=groups) as sub:
             while True:
                 event = await sub.get(timeout=10)
+                # Revoked (logout everywhere, disabled, role taken away): the socket ends.
+                try:
+                    staff = await sessions.still_valid(grant)
+                except Unauthenticated:
+                    await ws.close(code=4401, reason="session ended")
+                    return
+                if not staff.may("agent"):
+                    await ws.close(code=4403, reason="role changed")
+                    return
                 await desk.assignments.heartbeat(staff)
                 if event is not None:
                     await ws.send(to_json(event))

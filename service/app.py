@@ -12,6 +12,7 @@ from typing import Any
 from sanic import Sanic
 
 from connectors import web
+from connectors.visitor_token import VisitorTokens
 from conversations.reconcile import reconcile_once
 from core.clock import utc_now
 from knowledge.config import IndexConfig
@@ -31,6 +32,7 @@ from service import (
     observability,
     openapi,
     pages,
+    rate_limits,
     supervisor_routes,
     ticket_routes,
     wecom,
@@ -54,14 +56,25 @@ def create_app(
     headers.install(app)
     observability.install(app, deps, deps.settings.metrics_token)
     app.blueprint(health.create_blueprint(deps.health_checks()))
-    app.blueprint(web.create_blueprint(deps.switchboard, deps.transcripts, deps.events))
+    visitor_tokens = VisitorTokens(deps.settings.secret_key)
+    public_limits = rate_limits.PublicLimits(deps.redis, deps.settings.rate_limits, visitor_tokens)
+    rate_limits.install(app, public_limits)
+    app.blueprint(
+        web.create_blueprint(
+            deps.switchboard, deps.transcripts, deps.events, visitor_tokens, deps.transcripts, public_limits
+        )
+    )
     app.blueprint(auth_routes.create_blueprint(deps.staff_sessions))
     app.blueprint(
         agent_routes.create_blueprint(
             deps.staff_sessions, deps.desk, deps.sessions, deps.suggester, deps.events
         )
     )
-    app.blueprint(customer_routes.create_blueprint(deps.desk, deps.transcripts))
+    app.blueprint(
+        customer_routes.create_blueprint(
+            deps.desk, deps.transcripts, web.VisitorGate(visitor_tokens), deps.transcripts
+        )
+    )
     clock = clock or utc_now
     app.blueprint(
         ticket_routes.create_blueprint(deps.staff_sessions, deps.sessions, deps.outbound, clock=clock)
@@ -112,7 +125,7 @@ def create_app(
             clock=clock,
         )
     )
-    app.blueprint(customer_routes.feedback_blueprint(deps.sessions, deps.transcripts))
+    app.blueprint(customer_routes.feedback_blueprint(deps.sessions, deps.transcripts, web.VisitorGate(visitor_tokens)))
     app_channel.install(app, deps, deps.settings.app_clients)
     app.blueprint(openapi.create_blueprint())
     app.blueprint(pages.create_blueprint(site_keys=deps.settings.site_keys))

@@ -1,4 +1,4 @@
-"""POST /api/auth/login and /api/auth/logout."""
+"""POST /api/auth/login, /api/auth/logout, /api/auth/logout-everywhere and /api/auth/ws-ticket."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from sanic.response import HTTPResponse, json
 
 from connectors.base import parse_json_object
 from core.errors import ValidationFailed
-from handoff.auth import Sessions, bearer_token
+from handoff.auth import WS_TICKET_TTL, Sessions, bearer_token
 
 
 def create_blueprint(sessions: Sessions) -> Blueprint:
@@ -27,5 +27,16 @@ def create_blueprint(sessions: Sessions) -> Blueprint:
     async def logout(request: Request) -> HTTPResponse:
         await sessions.logout(bearer_token(request))
         return json({"ok": True})
+
+    @bp.post("/logout-everywhere")
+    async def logout_everywhere(request: Request) -> HTTPResponse:
+        staff = await sessions.resolve(bearer_token(request))
+        ended = await sessions.logout_everywhere(staff.user_id)
+        return json({"ok": True, "sessions_ended": ended})
+
+    @bp.post("/ws-ticket")
+    async def ws_ticket(request: Request) -> HTTPResponse:
+        ticket = await sessions.issue_ws_ticket(bearer_token(request))
+        return json({"ticket": ticket, "expires_in": WS_TICKET_TTL})
 
     return bp

@@ -8,7 +8,15 @@ from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from connectors.base import TranscriptReader, optional_lang, parse_json_object, require_id, require_text
+from connectors.base import (
+    TranscriptReader,
+    VisitorDirectory,
+    optional_lang,
+    parse_json_object,
+    require_id,
+    require_text,
+)
+from connectors.web import VisitorGate
 from conversations.desk import Desk
 from conversations.views import message_json
 from core.errors import ValidationFailed
@@ -19,13 +27,15 @@ MAX_NAME = 64
 MAX_CONTACT = 128
 
 
-def create_blueprint(desk: Desk, transcripts: TranscriptReader) -> Blueprint:
+def create_blueprint(
+    desk: Desk, transcripts: TranscriptReader, gate: VisitorGate, visitors: VisitorDirectory
+) -> Blueprint:
     bp = Blueprint("customer_api", url_prefix="/api/web")
 
     @bp.post("/conversations/<conversation_id:str>/csat")
     async def rate(request: Request, conversation_id: str) -> HTTPResponse:
         body = parse_json_object(request.body)
-        visitor_id = require_id(body.get("visitor_id"), "visitor_id")
+        visitor_id = gate.visitor(request, _claimed(body))
         transcript = await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, 2**62)
         rating, comment = body.get("rating"), body.get("comment", "")
         if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
@@ -39,7 +49,7 @@ def create_blueprint(desk: Desk, transcripts: TranscriptReader) -> Blueprint:
 
     @bp.post("/conversations/<conversation_id:str>/typing")
     async def typing(request: Request, conversation_id: str) -> HTTPResponse:
-        visitor_id = require_id(parse_json_object(request.body).get("visitor_id"), "visitor_id")
+        visitor_id = gate.visitor(request, _claimed(parse_json_object(request.body)))
         transcript = await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, 2**62)
         if transcript.state == "agent":
             await desk.routing.customer_typing(conversation_id)
@@ -53,6 +63,7 @@ def create_blueprint(desk: Desk, transcripts: TranscriptReader) -> Blueprint:
     async def leave_message(request: Request) -> HTTPResponse:
         body = parse_json_object(request.body)
         visitor_id = require_id(body.get("visitor_id"), "visitor_id")
+        await gate.first_contact_or_own(request, visitor_id, visitors)
         text = require_text(body.get("text"))
         name, contact = body.get("name", ""), body.get("contact", "")
         if not isinstance(name, str) or len(name) > MAX_NAME:
@@ -74,6 +85,7 @@ def create_blueprint(desk: Desk, transcripts: TranscriptReader) -> Blueprint:
                 "ticket_number": left.ticket_number,
                 "state": "ticket",
                 "replies": [message_json(m) for m in left.replies],
+                "visitor_token": gate.tokens.issue(visitor_id),
             },
             status=201,
         )
@@ -82,7 +94,7 @@ def create_blueprint(desk: Desk, transcripts: TranscriptReader) -> Blueprint:
 
 
 def feedback_blueprint(
-    sessions: async_sessionmaker[AsyncSession], transcripts: TranscriptReader
+    sessions: async_sessionmaker[AsyncSession], transcripts: TranscriptReader, gate: VisitorGate
 ) -> Blueprint:
     """``POST /api/web/conversations/<id>/messages/<message_id>/feedback {visitor_id, helpful}``."""
     bp = Blueprint("customer_feedback", url_prefix="/api/web")
@@ -90,7 +102,7 @@ def feedback_blueprint(
     @bp.post("/conversations/<conversation_id:str>/messages/<message_id:int>/feedback")
     async def feedback(request: Request, conversation_id: str, message_id: int) -> HTTPResponse:
         body = parse_json_object(request.body)
-        visitor_id = require_id(body.get("visitor_id"), "visitor_id")
+        visitor_id = gate.visitor(request, _claimed(body))
         helpful = body.get("helpful")
         if not isinstance(helpful, bool):
             raise ValidationFailed("helpful must be true or false", code="invalid_helpful")
@@ -100,3 +112,9 @@ def feedback_blueprint(
         return json({"ok": True})
 
     return bp
+
+
+def _claimed(body: dict[str, object]) -> str | None:
+    """A ``visitor_id`` in the body is optional (older widgets send it) and must match the token."""
+    claimed = body.get("visitor_id")
+    return None if claimed is None else require_id(claimed, "visitor_id")

@@ -9,6 +9,7 @@ and give a customer a phone or member id (merging with whoever already holds it)
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from sanic import Blueprint, Request
@@ -19,6 +20,7 @@ from connectors.base import ID_PATTERN, parse_json_object
 from conversations import identities, repo
 from conversations.tables import ChannelIdentity, Conversation, IdentityMerge
 from core.errors import NotFound, ValidationFailed
+from core.types import Channel
 from handoff.auth import Sessions, require_role
 
 READERS = ("agent",)  # agents, supervisors and admins
@@ -132,10 +134,18 @@ async def customer_json(session: AsyncSession, customer_id: str) -> dict[str, An
     }
 
 
+def shown_user_id(channel: str, channel_user_id: str) -> str:
+    """What staff see of a channel user id. A web visitor id is the widget's own secret-ish handle
+    (it names the visitor in the widget's storage), so staff see only a stable digest of it."""
+    if channel != Channel.WEB:
+        return channel_user_id
+    return "visitor-" + hashlib.sha256(channel_user_id.encode()).hexdigest()[:12]
+
+
 def identity_json(identity: ChannelIdentity) -> dict[str, Any]:
     return {
         "channel": identity.channel,
-        "channel_user_id": identity.channel_user_id,
+        "channel_user_id": shown_user_id(identity.channel, identity.channel_user_id),
         "created_at": identity.created_at.isoformat(),
     }
 
@@ -144,7 +154,7 @@ def conversation_json(conv: Conversation) -> dict[str, Any]:
     return {
         "id": conv.id,
         "channel": conv.channel,
-        "channel_user_id": conv.channel_user_id,
+        "channel_user_id": shown_user_id(conv.channel, conv.channel_user_id),
         "entry_point": conv.entry_point,
         "state": conv.state,
         "lang": conv.lang,

@@ -2,7 +2,7 @@
 
 - ``GET /api/supervisor/floor``: agents (presence, load, conversations) and groups (queue, waits);
 - ``GET /api/supervisor/alerts?limit=&lang=&type=``: newest first;
-- ``GET /api/supervisor/ws?token=``: a socket that says ``floor_changed`` when the floor changed
+- ``GET /api/supervisor/ws?ticket=``: a socket that says ``floor_changed`` when the floor changed
   (the page re-reads it over HTTP) and carries every new ``alert``;
 - ``GET /api/supervisor/conversations/<id>/quality``: the word-list hits on a conversation;
 - ``/api/supervisor/settings/alert-rules`` and ``/settings/words``: read, add, change, delete
@@ -257,10 +257,12 @@ def create_blueprint(
 
     @bp.websocket("/ws")  # type: ignore[untyped-decorator]
     async def live(request: Request, ws: Websocket) -> None:
-        token = request.args.get("token") or ""
-        if not token:
-            raise Unauthenticated("a token query parameter is required", code="missing_token")
-        staff = await staff_sessions.resolve(token)
+        # A one-time ticket (POST /api/auth/ws-ticket), never the session token, in the URL.
+        ticket = request.args.get("ticket") or ""
+        if not ticket:
+            raise Unauthenticated("a ticket query parameter is required", code="missing_ticket")
+        grant = await staff_sessions.redeem_ws_ticket(ticket)
+        staff = grant.staff
         if not staff.may("supervisor"):
             raise Unauthenticated("this needs the supervisor role", code="forbidden_role")
         pubsub = redis.pubsub()
@@ -280,6 +282,14 @@ def create_blueprint(
                         changed = True
                 if changed or loop.time() >= next_check:
                     next_check = loop.time() + FLOOR_RECHECK
+                    try:  # revoked (logout everywhere, disabled, role taken away): the socket ends
+                        staff = await staff_sessions.still_valid(grant)
+                    except Unauthenticated:
+                        await ws.close(code=4401, reason="session ended")
+                        return
+                    if not staff.may("supervisor"):
+                        await ws.close(code=4403, reason="role changed")
+                        return
                     now = await _digest(supervision)
                     if now != last:
                         last = now

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from core.types import Lang
-from tickets.errors import HolidayDataMissing
+from tickets.errors import BeyondHorizon, HolidayDataMissing
 from tickets.group_hours import AfterHoursMode
 from tickets.hours import Schedule, add_business_time, is_open, next_change
 from tickets.sla import promise_text
@@ -52,6 +52,31 @@ def decide(
     if announcement.strip():  # braces escaped: the caller formats the text once more
         text = announcement.strip().replace("{", "{{").replace("}", "}}") + "\n" + text
     return AfterHoursDecision(kind, opens, text)
+
+
+def decide_overflow(
+    schedule: Schedule,
+    mode: AfterHoursMode,
+    now: datetime,
+    lang: Lang,
+    *,
+    reply_within: timedelta | None = None,
+    announcement: str = "",
+) -> AfterHoursDecision:
+    """The group is open but its queue overflows: the after-hours mode's choice, told as "busy"
+    (not "closed"). A ticket promises ``reply_within`` of the group's business time, or "as soon
+    as we can" when that cannot be computed; a "queue" mode keeps queueing."""
+    kind = _KIND_OF_MODE[mode]
+    promise = None
+    if kind == "ticket" and reply_within is not None:
+        try:
+            promise = promise_text(add_business_time(schedule, now, reply_within), lang, schedule.timezone)
+        except (HolidayDataMissing, BeyondHorizon):
+            promise = None
+    text = _BUSY_TEXTS[kind][lang].format(promise=promise or _SOON[lang])
+    if announcement.strip():
+        text = announcement.strip().replace("{", "{{").replace("}", "}}") + "\n" + text
+    return AfterHoursDecision(kind, None, text)
 
 
 def _next_open(schedule: Schedule, now: datetime) -> datetime | None:
@@ -115,5 +140,24 @@ _TEXTS: dict[DecisionKind, dict[Lang, str]] = {
         "zh": "现在是非工作时间，人工客服暂不在线，{opens}。在此之前，智能助手会继续为您解答。",
         "en": "We are closed right now and no colleague is online. {opens}. Until then our assistant "
         "keeps helping you.",
+    },
+}
+_SOON: dict[Lang, str] = {
+    "zh": "我们会尽快回复您",
+    "en": "We will reply as soon as we can",
+}
+_BUSY_TEXTS: dict[DecisionKind, dict[Lang, str]] = {
+    "ticket": {
+        "zh": "现在咨询的人较多，客服暂时无法接待。已为您创建工单 {{ticket_number}}，{promise}。",
+        "en": "All our colleagues are busy right now. We have created ticket {{ticket_number}} for "
+        "you. {promise}.",
+    },
+    "queue_until_open": {
+        "zh": "现在咨询的人较多，请耐心等待，客服会按顺序为您服务。",
+        "en": "All our colleagues are busy right now. Please wait: you will be served in turn.",
+    },
+    "bot_only": {
+        "zh": "现在咨询的人较多，人工客服暂时无法接待，智能助手会继续为您解答。",
+        "en": "All our colleagues are busy right now. Until one is free our assistant keeps helping you.",
     },
 }

@@ -189,13 +189,19 @@ class WeComKfIngest:
 
 
 class WeComAppIngest:
-    """Self-built app text messages arrive whole in the callback; only dedup is needed."""
+    """Self-built app text messages arrive whole in the callback: at least once, deduplicated.
+
+    ``accept`` only checks whether the message was handled; ``done`` records it after the
+    handler stored it, so a handler that fails leaves the message for WeCom's retry."""
 
     def __init__(self, dedup: MessageDedup) -> None:
         self._dedup = dedup
 
+    async def done(self, msg: AppTextMessage) -> None:
+        await self._dedup.mark(msg.msg_id)
+
     async def accept(self, msg: AppTextMessage) -> InboundMessage | None:
-        if not msg.content or not await self._dedup.first_time(msg.msg_id):
+        if not msg.content or await self._dedup.seen(msg.msg_id):
             return None
         return InboundMessage(
             channel=Channel.WECOM_APP,

@@ -50,3 +50,8 @@ class ReplayGuard:
             keys.callback_nonce(self._scope, timestamp, nonce), "1", nx=True, ex=2 * self._window
         )
         return bool(created)
+
+    async def forget(self, timestamp: str, nonce: str) -> None:
+        """Accept this (timestamp, nonce) once more: its callback could not be handled, and
+        WeCom's retry of it must not be taken for a replay."""
+        await self._client.delete(keys.callback_nonce(self._scope, timestamp, nonce))

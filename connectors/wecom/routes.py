@@ -1,14 +1,20 @@
 """Sanic blueprints for the WeCom callback URLs: /wecom/kf/callback and /wecom/app/callback.
 
 GET is Tencent's URL check: verify the signature over echostr, answer the decrypted text.
-POST verifies and decrypts the envelope, answers "success" at once (Tencent retries after 5 s)
-and leaves syncing and handling to a background task. A bad signature is a 403 and nothing
-is decrypted or processed; so is a stale timestamp, and a repeated one is answered but not
-handled again (``connectors.wecom.replay``).
+POST verifies and decrypts the envelope. A kf callback only says "sync": it is answered
+"success" at once (Tencent retries after 5 s) and the sync runs in a background task. A
+self-built app callback carries the message itself: it is handled before the answer, marked
+seen only once handled, and a failure is answered 503 so that Tencent's retry brings it again
+(at least once; the msgid and the switchboard's client message id keep it once). A handler
+still busy after ``APP_ANSWER_WITHIN`` seconds is left to finish in the background and the
+callback answered "success". A bad signature is a 403 and nothing is decrypted or processed;
+so is a stale timestamp, and a repeated one is answered but not handled again
+(``connectors.wecom.replay``), except the retry of an app callback whose handling failed.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
@@ -89,14 +95,39 @@ async def run_kf_sync(ingest: WeComKfIngest, on_inbound: OnInbound, event: KfEve
         log.exception("kf sync for %s stopped; it resumes on the next callback", event.open_kfid)
 
 
+APP_ANSWER_WITHIN = 4.0  # Tencent waits 5 s for "success"
+
+
 async def run_app_message(ingest: WeComAppIngest, on_inbound: OnInbound, msg: AppTextMessage) -> None:
-    try:
-        inbound = await ingest.accept(msg)
-    except Exception:
-        log.exception("accepting WeCom app message %s failed", msg.msg_id)
+    """Handle one app message and then mark it; raises (nothing marked) when handling failed."""
+    inbound = await ingest.accept(msg)
+    if inbound is None:
         return
-    if inbound is not None:
-        await deliver([inbound], on_inbound)
+    await on_inbound(inbound)
+    await ingest.done(msg)
+
+
+async def answer_app_message(ingest: WeComAppIngest, on_inbound: OnInbound, msg: AppTextMessage) -> bool:
+    """True when the message is handled (or still being handled after the answer budget)."""
+    task = asyncio.ensure_future(run_app_message(ingest, on_inbound, msg))
+    done, _ = await asyncio.wait({task}, timeout=APP_ANSWER_WITHIN)
+    if not done:
+        task.add_done_callback(_log_late_failure(msg.msg_id))
+        return True
+    if task.exception() is not None:
+        log.error(
+            "handling WeCom app message %s failed; WeCom will retry", msg.msg_id, exc_info=task.exception()
+        )
+        return False
+    return True
+
+
+def _log_late_failure(msg_id: str) -> Callable[[asyncio.Future[None]], None]:
+    def report(task: asyncio.Future[None]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("handling WeCom app message %s failed late", msg_id, exc_info=task.exception())
+
+    return report
 
 
 def _blueprint(name: str, prefix: str, crypto: WeComCrypto, receive: Handler) -> Blueprint:
@@ -124,8 +155,12 @@ def create_app_blueprint(
 ) -> Blueprint:
     async def receive(request: Request) -> HTTPResponse:
         callback = await open_fresh_callback(crypto, guard, request)
-        if isinstance(callback, AppTextMessage):
-            request.app.add_task(run_app_message(ingest, on_inbound, callback))
+        if isinstance(callback, AppTextMessage) and not await answer_app_message(
+            ingest, on_inbound, callback
+        ):
+            # Not handled: WeCom's retry of this very callback must be taken, not refused.
+            await guard.forget(_arg(request, "timestamp"), _arg(request, "nonce"))
+            return json({"error": {"code": "handling_failed", "message": "try again"}}, status=503)
         return text("success")
 
     return _blueprint("wecom_app", "/wecom/app", crypto, receive)

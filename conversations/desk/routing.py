@@ -25,7 +25,7 @@ from handoff.events import CustomerTyping, HandoffEvents, NewMessage
 from handoff.model import QueueEntry, Tier
 from handoff.queue import HandoffQueue
 from handoff.routing import DEFAULT_RULES, Rule, route
-from tickets.after_hours import AfterHoursDecision, decide
+from tickets.after_hours import AfterHoursDecision, decide, decide_overflow
 from tickets.errors import BeyondHorizon, HolidayDataMissing
 from tickets.group_hours import AfterHoursMode, load_group_hours
 from tickets.hours import Schedule, add_business_time
@@ -33,7 +33,6 @@ from tickets.sla import DEFAULT_SLA_TABLE
 
 log = logging.getLogger(__name__)
 DEFAULT_OVERFLOW = overflow.OverflowRule(max_length=200, max_wait=1800.0)
-_ALWAYS_CLOSED = Schedule(weekly={})
 
 
 @dataclass
@@ -172,9 +171,10 @@ class HandoffRouting:
                 announcement=hours.announcement,
             )
             if decision.kind == "queue" and overflow.check(await self.queue.stats(group), self.overflow_rule):
-                # An overflowing queue offers the same choices as after hours (issue 5).
-                decision = decide(
-                    _ALWAYS_CLOSED,
+                # An overflowing queue offers the same choices as after hours (issue 5); the
+                # group is open, so a ticket promises a reply in its own business time.
+                decision = decide_overflow(
+                    hours.schedule,
                     hours.after_hours_mode,
                     now,
                     handoff.lang,

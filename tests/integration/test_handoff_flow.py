@@ -13,6 +13,7 @@ import httpx
 import pytest
 from websockets.sync.client import connect
 
+from tests.support import visitors
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
@@ -24,16 +25,19 @@ def agent(stack: Stack, name: str, skills: str = "general", max_concurrent: int 
 
 def say(url: str, visitor: str, text: str) -> dict[str, Any]:
     resp = httpx.post(
-        f"{url}/api/web/messages", json={"visitor_id": visitor, "text": text, "lang": "zh"}, timeout=60
+        f"{url}/api/web/messages",
+        json={"visitor_id": visitor, "text": text, "lang": "zh"},
+        headers=visitors.headers(visitor),
+        timeout=60,
     )
     assert resp.status_code == 200, resp.text
-    body: dict[str, Any] = resp.json()
+    body: dict[str, Any] = visitors.remember(visitor, resp.json())
     return body
 
 
 def transcript(url: str, conv: str, visitor: str) -> dict[str, Any]:
     resp = httpx.get(
-        f"{url}/api/web/conversations/{conv}/messages", params={"visitor_id": visitor}, timeout=10
+        f"{url}/api/web/conversations/{conv}/messages", headers=visitors.headers(visitor), timeout=10
     )
     assert resp.status_code == 200, resp.text
     body: dict[str, Any] = resp.json()
@@ -49,8 +53,9 @@ def test_decline_queue_assign_reply_close_csat_and_back_to_the_bot(stack: Stack)
     assert first["state"] == "queued"
     assert any("第" in r["text"] and "位" in r["text"] for r in first["replies"])  # queue position
 
-    token = headers["Authorization"].removeprefix("Bearer ")
-    ws_url = replica_b.replace("http://", "ws://") + f"/api/agent/ws?token={token}"
+    # The socket opens with a one-time ticket from replica A (tickets live in Redis).
+    ticket = httpx.post(f"{replica_a}/api/auth/ws-ticket", headers=headers, timeout=10).json()["ticket"]
+    ws_url = replica_b.replace("http://", "ws://") + f"/api/agent/ws?ticket={ticket}"
     events: list[dict[str, Any]] = []
     with connect(ws_url, open_timeout=10) as ws:
         reader = threading.Thread(target=lambda: _read(ws, events), daemon=True)

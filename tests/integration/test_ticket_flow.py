@@ -18,6 +18,7 @@ import redis.asyncio as aioredis
 
 from core.settings import ROOT
 from store.engine import create_engine, session_factory
+from tests.support import visitors
 from tests.support.stack import Stack
 from tickets import keys
 from tickets.alerts import sweep_sla
@@ -86,7 +87,7 @@ def test_after_hours_request_becomes_a_ticket_and_the_reply_reaches_the_customer
         assert replied.status_code in (200, 201), replied.text
         seen = httpx.get(
             f"{stack.service_url}/api/web/conversations/{body['conversation_id']}/messages",
-            params={"visitor_id": visitor},
+            headers={visitors.HEADER: body["visitor_token"]},
             timeout=10,
         ).json()
         assert "您好，诗歌创作不在我们的服务范围内。" in [m["text"] for m in seen["messages"]]

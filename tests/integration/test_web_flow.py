@@ -11,18 +11,22 @@ import httpx
 import pytest
 import yaml
 
+from tests.support import visitors
 from tests.support.stack import Stack
 
 pytestmark = pytest.mark.integration
 
 
 def ask(stack: Stack, text: str, lang: str | None = None, visitor: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"visitor_id": visitor or uuid.uuid4().hex, "text": text}
+    visitor = visitor or uuid.uuid4().hex
+    body: dict[str, Any] = {"visitor_id": visitor, "text": text}
     if lang:
         body["lang"] = lang
-    resp = httpx.post(f"{stack.service_url}/api/web/messages", json=body, timeout=60)
+    resp = httpx.post(
+        f"{stack.service_url}/api/web/messages", json=body, headers=visitors.headers(visitor), timeout=60
+    )
     assert resp.status_code == 200, resp.text
-    data: dict[str, Any] = resp.json()
+    data: dict[str, Any] = visitors.remember(visitor, resp.json())
     return data
 
 

@@ -3,6 +3,7 @@ with a scripted double of the BotClient protocol (tests/integration uses the rea
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -65,7 +66,11 @@ def make_deps(tmp_path: Path, redis_url: str, bot: ScriptedBot) -> Deps:
     built = staff_app.make_deps(tmp_path, redis_url)
     built.bot = bot  # type: ignore[assignment]
     built.switchboard._bot = bot
-    built.desk.routing.clock = lambda: OPEN_HOUR  # handoffs in business hours, whatever the real time
+    # Handoffs in business hours, whatever the real time; the queue reads the same clock, so its
+    # waiting times (overflow rules) are real seconds, not the distance to the real date.
+    started = time.time()
+    built.desk.routing.clock = lambda: OPEN_HOUR + (time.time() - started)
+    built.desk.queue._clock = built.desk.routing.clock
     return built
 
 

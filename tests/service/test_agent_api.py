@@ -14,14 +14,16 @@ from conversations import outbox
 from conversations.tables import ChannelIdentity, CsatRating, Customer, Message
 from core.types import Channel
 from handoff.auth import Staff
+from handoff.overflow import OverflowRule
 from handoff.routing import Rule
 from handoff.staff import add_user
 from handoff.tables import User
 from service.deps import Deps
 from tests.service.conftest import ScriptedBot
 from tests.service.staff_app import RecordingSender
+from tests.service.visitors import visitor_headers
 from tickets.group_hours import AfterHoursMode, save_group_hours
-from tickets.hours import Schedule
+from tickets.hours import Schedule, TimeRange
 
 Headers = dict[str, str]
 
@@ -37,14 +39,20 @@ async def staff_member(
 
 
 async def say(client: SanicASGITestClient, visitor: str, text: str) -> dict[str, Any]:
-    _, resp = await client.post("/api/web/messages", json={"visitor_id": visitor, "text": text, "lang": "zh"})
+    _, resp = await client.post(
+        "/api/web/messages",
+        json={"visitor_id": visitor, "text": text, "lang": "zh"},
+        headers=visitor_headers(client, visitor),
+    )
     assert resp.status == 200, resp.text
     body: dict[str, Any] = resp.json
     return body
 
 
 async def customer_view(client: SanicASGITestClient, conv: str, visitor: str) -> dict[str, Any]:
-    _, resp = await client.get(f"/api/web/conversations/{conv}/messages", params={"visitor_id": visitor})
+    _, resp = await client.get(
+        f"/api/web/conversations/{conv}/messages", headers=visitor_headers(client, visitor)
+    )
     body: dict[str, Any] = resp.json
     return body
 
@@ -134,6 +142,25 @@ async def test_a_group_that_never_opens_takes_messages_as_tickets(
     assert handed["state"] == "ticket"
     assert not any("第 1 位" in r["text"] for r in handed["replies"])  # no queue position promised
     assert await deps.desk.queue.length("letters") == 0
+
+
+@pytest.mark.parametrize(
+    ("mode", "state", "queued"), [("ticket", "ticket", 0), ("bot_only", "bot", 0), ("queue", "queued", 1)]
+)
+async def test_an_overflowing_open_group_follows_its_mode_without_calling_itself_closed(
+    client: SanicASGITestClient, deps: Deps, mode: AfterHoursMode, state: str, queued: int
+) -> None:
+    deps.desk.routing.rules = (Rule(group="busy"),)
+    deps.desk.routing.overflow_rule = OverflowRule(max_length=0)  # always overflowing
+    async with deps.sessions.begin() as session:  # open all week, every hour
+        always = Schedule(weekly={d: (TimeRange.parse("00:00-24:00"),) for d in range(7)})
+        await save_group_hours(session, "busy", always, mode, "", datetime.now(UTC))
+    handed = await say(client, f"crowd-{mode}", "帮我写一首诗")
+    assert handed["state"] == state
+    texts = "".join(r["text"] for r in handed["replies"])
+    assert "较多" in texts and "非工作时间" not in texts
+    assert ("工单" in texts) == (mode == "ticket")
+    assert await deps.desk.queue.length("busy") == queued
 
 
 async def test_sticky_agent_only_when_online(client: SanicASGITestClient, deps: Deps) -> None:

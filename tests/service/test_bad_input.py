@@ -7,6 +7,7 @@ from sanic_testing.testing import SanicASGITestClient
 
 from service.deps import Deps
 from tests.service.staff_app import staff_tokens
+from tests.service.visitors import visitor_headers
 
 DEEP = 100_000  # beyond Python's recursion limit: json.loads itself gives up
 
@@ -21,7 +22,9 @@ async def post_raw(client: SanicASGITestClient, raw: bytes) -> tuple[int, str]:
 @pytest.mark.parametrize("after", ["²", "١", "+1", "-1", " 1"])
 async def test_a_cursor_that_is_not_ascii_digits_is_invalid(client: SanicASGITestClient, after: str) -> None:
     _, resp = await client.get(
-        "/api/web/conversations/abc/messages", params={"visitor_id": "v", "after": after}
+        "/api/web/conversations/abc/messages",
+        params={"after": after},
+        headers=visitor_headers(client, "v"),
     )
     assert resp.status == 422 and resp.json["error"]["code"] == "invalid_after"
 

@@ -16,6 +16,7 @@ from conversations.tables import Conversation, CsatRating, Customer
 from service.deps import Deps
 from store.engine import create_engine, session_factory, sync_url
 from store.migrate import upgrade
+from tests.service.visitors import visitor_headers
 
 
 async def closed_conversation(sessions: async_sessionmaker[AsyncSession], conv_id: str, visitor: str) -> None:
@@ -48,9 +49,12 @@ async def test_rating_a_conversation_again_replaces_the_rating(
         _, resp = await client.post(
             "/api/web/conversations/c1/csat",
             json={"visitor_id": "v1", "rating": rating, "comment": f"r{rating}"},
+            headers=visitor_headers(client, "v1"),
         )
         assert resp.status == 200, resp.text
-    _, resp = await client.post("/api/web/conversations/c2/csat", json={"visitor_id": "v2", "rating": 4})
+    _, resp = await client.post(
+        "/api/web/conversations/c2/csat", json={"rating": 4}, headers=visitor_headers(client, "v2")
+    )
     assert await ratings(deps.sessions) == [("c1", 2, "r2"), ("c2", 4, "")]
 
 

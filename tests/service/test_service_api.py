@@ -12,10 +12,13 @@ import pytest
 from sanic_testing.testing import SanicASGITestClient
 
 from tests.service.conftest import ScriptedBot
+from tests.service.visitors import visitor_headers
 
 
 async def post(client: SanicASGITestClient, body: Any) -> tuple[int, dict[str, Any]]:
-    _, resp = await client.post("/api/web/messages", json=body)
+    visitor = body.get("visitor_id") if isinstance(body, dict) else None
+    headers = visitor_headers(client, visitor) if isinstance(visitor, str) and visitor else {}
+    _, resp = await client.post("/api/web/messages", json=body, headers=headers)
     return resp.status, resp.json
 
 
@@ -26,7 +29,7 @@ async def test_message_answered_and_stored(client: SanicASGITestClient, bot: Scr
     assert [r["text"] for r in body["replies"]] == ["echo:hello"]
     assert bot.calls[0][2]["lang"] == "en"
     _, resp = await client.get(
-        f"/api/web/conversations/{body['conversation_id']}/messages", params={"visitor_id": "v1"}
+        f"/api/web/conversations/{body['conversation_id']}/messages", headers=visitor_headers(client, "v1")
     )
     assert [(m["sender"], m["text"]) for m in resp.json["messages"]] == [
         ("customer", "hello"),
@@ -35,7 +38,8 @@ async def test_message_answered_and_stored(client: SanicASGITestClient, bot: Scr
     after = resp.json["messages"][0]["id"]
     _, resp = await client.get(
         f"/api/web/conversations/{body['conversation_id']}/messages",
-        params={"visitor_id": "v1", "after": str(after)},
+        params={"after": str(after)},
+        headers=visitor_headers(client, "v1"),
     )
     assert [m["sender"] for m in resp.json["messages"]] == ["bot"]
 
@@ -72,7 +76,7 @@ async def test_bot_down_hands_off_and_keeps_the_message(
     assert status == 200
     assert body["state"] == "queued"
     _, resp = await client.get(
-        f"/api/web/conversations/{body['conversation_id']}/messages", params={"visitor_id": "v4"}
+        f"/api/web/conversations/{body['conversation_id']}/messages", headers=visitor_headers(client, "v4")
     )
     assert resp.json["messages"][0]["text"] == "hello"
 
@@ -80,7 +84,8 @@ async def test_bot_down_hands_off_and_keeps_the_message(
 async def test_customers_see_only_their_own_conversation(client: SanicASGITestClient) -> None:
     _, body = await post(client, {"visitor_id": "owner", "text": "hi"})
     _, resp = await client.get(
-        f"/api/web/conversations/{body['conversation_id']}/messages", params={"visitor_id": "intruder"}
+        f"/api/web/conversations/{body['conversation_id']}/messages",
+        headers=visitor_headers(client, "intruder"),
     )
     assert resp.status == 404
     assert resp.json["error"]["code"] == "conversation_not_found"
@@ -109,7 +114,7 @@ async def test_unknown_route_and_bad_cursor(client: SanicASGITestClient) -> None
     _, resp = await client.get("/api/nope")
     assert resp.status == 404 and resp.json["error"]["code"] == "not_found"
     _, resp = await client.get(
-        "/api/web/conversations/abc/messages", params={"visitor_id": "v", "after": "x"}
+        "/api/web/conversations/abc/messages", params={"after": "x"}, headers=visitor_headers(client, "v")
     )
     assert resp.status == 422 and resp.json["error"]["code"] == "invalid_after"
 

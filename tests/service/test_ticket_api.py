@@ -14,6 +14,7 @@ from conversations import tickets as service
 from conversations.repo import get_conversation
 from service.deps import Deps
 from tests.service.staff_app import Clock, RecordingSender, make_app, make_deps, staff_tokens
+from tests.service.visitors import visitor_headers
 from tests.tickets.db import conversation_with
 from tests.tickets.schedules import sh
 
@@ -112,7 +113,7 @@ async def test_reply_reaches_the_web_customer_and_the_transcript(
     assert datetime.fromisoformat(resp.json["ticket"]["first_responded_at"]) == clock.now
     conversation_id = resp.json["ticket"]["conversation_id"]
     _, resp = await client.get(
-        f"/api/web/conversations/{conversation_id}/messages", params={"visitor_id": "visitor-9"}
+        f"/api/web/conversations/{conversation_id}/messages", headers=visitor_headers(client, "visitor-9")
     )
     assert [(m["sender"], m["text"]) for m in resp.json["messages"]] == [
         ("customer", "包裹丢了"),

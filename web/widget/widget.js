@@ -83,7 +83,8 @@
     var key = new URLSearchParams(window.location.search).get("site_key") || "";
     return /^[A-Za-z0-9_-]{1,64}$/.test(key) ? key : "";
   }());
-  var KEYS = { visitor: "kefu.visitor_id", conversation: "kefu.conversation_id", lang: "kefu.lang" };
+  var KEYS = { visitor: "kefu.visitor_id", conversation: "kefu.conversation_id", lang: "kefu.lang",
+    token: "kefu.visitor_token" };
   var ID_RE = /^[A-Za-z0-9_-]{1,64}$/;
   var SENDERS = ["customer", "bot", "agent", "system"];
   var LIVE_STATES = ["queued", "agent"];
@@ -130,6 +131,16 @@
     return id;
   }
 
+  // The signed visitor token the service issued on the first message: sent with every request
+  // (header) and socket (subprotocol), never in a URL. A refused token means a new visitor.
+  var visitorToken = {
+    get: function () { return store(KEYS.token); },
+    keep: function (data) {
+      if (data && typeof data.visitor_token === "string") store(KEYS.token, data.visitor_token);
+    },
+    forget: function () { store(KEYS.token, null); store(KEYS.visitor, null); store(KEYS.conversation, null); }
+  };
+
   function initialLang() {
     var asked = new URLSearchParams(window.location.search).get("lang");
     if (asked === "zh" || asked === "en") return asked;
@@ -151,6 +162,8 @@
     var ctrl = new AbortController();
     var timer = setTimeout(function () { ctrl.abort(); }, REQUEST_TIMEOUT_MS);
     var init = { method: method, headers: { Accept: "application/json" }, signal: ctrl.signal, credentials: "same-origin" };
+    var token = visitorToken.get();
+    if (token) init.headers["X-Kefu-Visitor-Token"] = token;
     if (body !== undefined) {
       init.headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(body);
@@ -159,8 +172,9 @@
       return resp.text().then(function (raw) {
         var data = null;
         try { data = raw ? JSON.parse(raw) : null; } catch (e) { data = null; }
-        if (resp.ok && data) return data;
+        if (resp.ok && data) { visitorToken.keep(data); return data; }
         var err = (data && data.error) || {};
+        if (err.code === "invalid_visitor_token") visitorToken.forget();
         throw new ApiError(resp.status, String(err.code || "http_" + resp.status),
           typeof err.message === "string" ? err.message : "", resp.status >= 500 || resp.status === 408);
       });
@@ -607,6 +621,7 @@
 
   Widget.prototype.deliver = function (item) {
     var self = this;
+    this.visitor = visitorId();   // a new one if the service refused the old one's token
     var body = { visitor_id: this.visitor, text: item.sent, lang: this.lang, client_message_id: item.clientId };
     if (SITE_KEY) body.page = "site:" + SITE_KEY;
     this.setBusy(1);
@@ -677,8 +692,8 @@
     var self = this;
     var id = this.conversation;
     if (!id) return Promise.resolve();
-    var url = API + "/conversations/" + encodeURIComponent(id) + "/messages?visitor_id=" +
-      encodeURIComponent(this.visitor) + "&after=" + encodeURIComponent(String(this.lastId));
+    var url = API + "/conversations/" + encodeURIComponent(id) + "/messages?after=" +
+      encodeURIComponent(String(this.lastId));
     return request("GET", url).then(function (data) {
       if (id !== self.conversation) return;
       (Array.isArray(data.messages) ? data.messages : []).forEach(function (m) { self.addServerMessage(m); });
@@ -727,10 +742,11 @@
     this.disconnect();
     if (!this.conversation || !("WebSocket" in window)) return;
     var scheme = location.protocol === "https:" ? "wss:" : "ws:";
-    var url = scheme + "//" + location.host + API + "/ws?visitor_id=" + encodeURIComponent(this.visitor) +
-      "&conversation_id=" + encodeURIComponent(this.conversation);
+    var url = scheme + "//" + location.host + API + "/ws?conversation_id=" + encodeURIComponent(this.conversation);
+    var token = visitorToken.get();
+    if (!token) return;   // polling only until the first answer brings a token
     var ws;
-    try { ws = new WebSocket(url); } catch (e) { return; }
+    try { ws = new WebSocket(url, ["kefu.visitor", token]); } catch (e) { return; }
     var conversation = this.conversation;
     this.ws = ws;
     var reconnected = this.wsFailures > 0;

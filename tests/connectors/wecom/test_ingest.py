@@ -107,6 +107,9 @@ async def test_app_messages_are_deduplicated(redis_client: aioredis.Redis) -> No
     msg = AppTextMessage(CORP_ID, "zhangsan", 1700000000, "查工单", "123", "1000002")
     first = await ingest.accept(msg)
     assert first is not None and first.channel is Channel.WECOM_APP and first.channel_user_id == "zhangsan"
+    again = await ingest.accept(msg)  # not handled yet: offered again
+    assert again is not None and again.channel_message_id == first.channel_message_id
+    await ingest.done(msg)
     assert await ingest.accept(msg) is None
 
 

@@ -165,3 +165,27 @@ async def test_a_replayed_callback_is_not_handled_again(
     assert (await post(app, "/wecom/app/callback", callback)).text == "success"
     await asyncio.sleep(0.2)
     assert [m.text for m in collector.messages] == ["退款"]
+
+
+async def test_an_app_message_whose_handler_failed_comes_back_with_wecoms_retry(
+    kf_api: KfApi, redis_client: aioredis.Redis, fake: FakeWeCom, collector: Collector
+) -> None:
+    failures = [RuntimeError("the database went away")]
+
+    async def flaky(msg: InboundMessage) -> None:
+        if failures:
+            raise failures.pop()
+        await collector(msg)
+
+    crypto = WeComCrypto(TOKEN, AES_KEY, CORP_ID)
+    sanic_app: Sanic[Any, Any] = Sanic(f"wecom_routes_test_{next(_names)}")
+    ingest = WeComAppIngest(MessageDedup(redis_client, "app"))
+    sanic_app.blueprint(create_app_blueprint(crypto, ingest, flaky, ReplayGuard(redis_client, "app")))
+    callback = fake.employee_says("lisi", "报销进度？")
+    first = await post(sanic_app, "/wecom/app/callback", callback)
+    assert first.status == 503  # not "success": WeCom sends the same callback again
+    assert collector.messages == []
+    assert (await post(sanic_app, "/wecom/app/callback", callback)).text == "success"
+    assert [m.text for m in collector.messages] == ["报销进度？"]
+    assert (await post(sanic_app, "/wecom/app/callback", callback)).text == "success"  # handled: once
+    assert len(collector.messages) == 1

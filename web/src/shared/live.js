@@ -2,9 +2,11 @@
 // page can catch up over HTTP (the socket only says *that* something changed; state comes
 // from the API, so a missed push never loses or repeats anything).
 import { ref } from "vue";
-import { session } from "./api.js";
+import { api, session } from "./api.js";
 
-// How the socket authenticates is this module's business (today the staff token as ?token=).
+// How the socket authenticates is this module's business: before each (re)connect it asks for a
+// one-time ticket (POST /api/auth/ws-ticket, valid 30 s), so the session token never goes into
+// a URL (proxy logs, browser history).
 export function connectLive(path, { onEvent, onReconnect }) {
   const connected = ref(false);
   let socket = null;
@@ -12,16 +14,34 @@ export function connectLive(path, { onEvent, onReconnect }) {
   let attempt = 0;
   let everOpened = false;
 
-  function url() {
+  async function url() {
     const scheme = window.location.protocol === "https:" ? "wss" : "ws";
-    const token = session.value?.token;
-    const query = token ? `?token=${encodeURIComponent(token)}` : "";
+    let query = "";
+    if (session.value?.token) {
+      const { ticket } = await api("/api/auth/ws-ticket", { method: "POST" });
+      query = `?ticket=${encodeURIComponent(ticket)}`;
+    }
     return `${scheme}://${window.location.host}${path}${query}`;
   }
 
-  function open() {
+  function retry() {
+    connected.value = false;
     if (closed) return;
-    socket = new WebSocket(url());
+    const delay = Math.min(10_000, 500 * 2 ** attempt++);
+    window.setTimeout(open, delay);
+  }
+
+  async function open() {
+    if (closed) return;
+    let target;
+    try {
+      target = await url();
+    } catch {
+      retry(); // no ticket (network, or the session ended: api.js then signs the page out)
+      return;
+    }
+    if (closed) return;
+    socket = new WebSocket(target);
     socket.onopen = () => {
       connected.value = true;
       attempt = 0;
@@ -37,12 +57,7 @@ export function connectLive(path, { onEvent, onReconnect }) {
       }
       onEvent?.(data);
     };
-    socket.onclose = () => {
-      connected.value = false;
-      if (closed) return;
-      const delay = Math.min(10_000, 500 * 2 ** attempt++);
-      window.setTimeout(open, delay);
-    };
+    socket.onclose = retry;
   }
 
   open();
