@@ -95,7 +95,9 @@ class VisitorGate:
             raise _bad_token()
         return visitor_id
 
-    async def first_contact_or_own(self, request: Request, visitor_id: str, visitors: VisitorDirectory) -> None:
+    async def first_contact_or_own(
+        self, request: Request, visitor_id: str, visitors: VisitorDirectory
+    ) -> None:
         """First contact needs no token; a visitor who has written before must show theirs."""
         offered = request.headers.get(HEADER)
         if self.tokens.visitor_of(offered) != visitor_id and (

@@ -25,6 +25,7 @@ from handoff.auth import Sessions, Staff, require_role
 from handoff.events import to_json
 from handoff.model import AgentStatus
 from handoff.tables import CannedReply
+from service.identity_routes import shown_user_id
 from service.ticket_routes import ticket_json
 from tickets.model import parse_priority
 
@@ -304,7 +305,11 @@ def _panel_json(panel: CustomerPanel) -> dict[str, Any]:
         "tier": customer.tier,
         "lang": customer.lang,
         "identities": [
-            {"channel": i.channel, "id": i.channel_user_id, "since": iso(i.created_at)}
+            {
+                "channel": i.channel,
+                "id": shown_user_id(i.channel, i.channel_user_id),
+                "since": iso(i.created_at),
+            }
             for i in panel.identities
         ],
         "conversations": [{**_summary(c), "created_at": iso(c.created_at)} for c in panel.conversations],

@@ -125,7 +125,9 @@ def create_app(
             clock=clock,
         )
     )
-    app.blueprint(customer_routes.feedback_blueprint(deps.sessions, deps.transcripts, web.VisitorGate(visitor_tokens)))
+    app.blueprint(
+        customer_routes.feedback_blueprint(deps.sessions, deps.transcripts, web.VisitorGate(visitor_tokens))
+    )
     app_channel.install(app, deps, deps.settings.app_clients)
     app.blueprint(openapi.create_blueprint())
     app.blueprint(pages.create_blueprint(site_keys=deps.settings.site_keys))

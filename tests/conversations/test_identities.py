@@ -217,10 +217,12 @@ async def test_supervisor_links_and_agent_sees_one_customer(
     found = resp.json
     assert found["id"] == web.customer_id and found["requested_id"] == app.customer_id
     assert {(c["channel"], c["id"]) for c in found["conversations"]} == {("web", web.id), ("app", app.id)}
+    # staff never see a web visitor's own id, only a stable digest of it
     assert {(i["channel"], i["channel_user_id"]) for i in found["identities"]} == {
-        ("web", "visitor-9"),
+        ("web", identity_routes.shown_user_id("web", "visitor-9")),
         ("app", "user-9"),
     }
+    assert "visitor-9" not in resp.text
     assert [(m["customer_id"], m["actor"]) for m in found["merged"]] == [
         (app.customer_id, "staff:supervisor1")
     ]

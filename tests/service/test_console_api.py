@@ -11,6 +11,7 @@ from conversations.tables import ChannelIdentity, Customer, Message, OutboxEntry
 from handoff.routing import Rule
 from service.deps import Deps
 from tests.service.test_agent_api import customer_view, say, staff_member
+from tests.service.visitors import visitor_headers
 
 Headers = dict[str, str]
 
@@ -165,20 +166,31 @@ async def test_canned_replies_own_and_shared(client: SanicASGITestClient, deps: 
 async def test_customer_typing_and_leaving_a_message(client: SanicASGITestClient, deps: Deps) -> None:
     asked = await say(client, "c5", "hello")
     conv = asked["conversation_id"]
-    _, resp = await client.post(f"/api/web/conversations/{conv}/typing", json={"visitor_id": "someone-else"})
+    _, resp = await client.post(
+        f"/api/web/conversations/{conv}/typing", json={}, headers=visitor_headers(client, "someone-else")
+    )
     assert resp.status == 404
-    _, resp = await client.post(f"/api/web/conversations/{conv}/typing", json={"visitor_id": "c5"})
+    _, resp = await client.post(
+        f"/api/web/conversations/{conv}/typing", json={}, headers=visitor_headers(client, "c5")
+    )
     assert resp.status == 200
     _, resp = await client.get("/api/web/availability")
     assert isinstance(resp.json["open"], bool)
 
     _, resp = await client.post(
-        "/api/web/leave-message", json={"visitor_id": "c5", "text": "请回电", "contact": ""}
+        "/api/web/leave-message",
+        json={"visitor_id": "c5", "text": "请回电", "contact": ""},
+        headers=visitor_headers(client, "c5"),
     )
     assert resp.status == 422 and resp.json["error"]["code"] == "invalid_contact"
+    _, resp = await client.post(  # a visitor who has written before must show their token
+        "/api/web/leave-message", json={"visitor_id": "c5", "text": "请回电", "contact": "13800000000"}
+    )
+    assert resp.status == 401 and resp.json["error"]["code"] == "invalid_visitor_token"
     _, resp = await client.post(
         "/api/web/leave-message",
         json={"visitor_id": "c5", "text": "请回电", "name": "李先生", "contact": "13800000000", "lang": "zh"},
+        headers=visitor_headers(client, "c5"),
     )
     assert resp.status == 201, resp.text
     number = resp.json["ticket_number"]

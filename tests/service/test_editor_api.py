@@ -20,6 +20,7 @@ from service.deps import Deps
 from tests.knowledge.kb import ENTRIES, FAST
 from tests.service.conftest import ScriptedBot
 from tests.service.test_agent_api import say, staff_member
+from tests.service.visitors import visitor_headers
 
 Headers = dict[str, str]
 CLUSTERS = "/api/knowledge/unanswered/clusters/resolve"
@@ -316,14 +317,16 @@ async def test_customer_rating_review_usage_and_hot(
     await say(client, "v2", "退款多久")
     await say(client, "v2", "人工")
     url = f"/api/web/conversations/{conv}/messages/{reply['id']}/feedback"
-    _, resp = await client.post(url, json={"visitor_id": "v2", "helpful": False})
+    _, resp = await client.post(url, json={"helpful": False})  # no token
+    assert (resp.status, resp.json["error"]["code"]) == (401, "invalid_visitor_token")
+    _, resp = await client.post(url, json={"helpful": False}, headers=visitor_headers(client, "v2"))
     assert (resp.status, resp.json["error"]["code"]) == (404, "conversation_not_found")  # not theirs
-    _, resp = await client.post(url, json={"visitor_id": "v1", "helpful": "no"})
+    _, resp = await client.post(url, json={"helpful": "no"}, headers=visitor_headers(client, "v1"))
     assert (resp.status, resp.json["error"]["code"]) == (422, "invalid_helpful")
     bad = f"/api/web/conversations/{conv}/messages/{reply['id'] + 999}/feedback"
-    _, resp = await client.post(bad, json={"visitor_id": "v1", "helpful": False})
+    _, resp = await client.post(bad, json={"helpful": False}, headers=visitor_headers(client, "v1"))
     assert (resp.status, resp.json["error"]["code"]) == (404, "answer_not_found")
-    _, resp = await client.post(url, json={"visitor_id": "v1", "helpful": False})
+    _, resp = await client.post(url, json={"helpful": False}, headers=visitor_headers(client, "v1"))
     assert resp.status == 200, resp.text
 
     async def review(kind: str) -> list[dict[str, Any]]:
