@@ -12,7 +12,7 @@ setup:   ## only the idempotent setup
 lint:    ## ruff + mypy
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/mypy core store conversations service knowledge handoff connectors actions tickets bench tests
+	.venv/bin/mypy core store conversations service knowledge handoff connectors actions tickets supervision bench tests
 
 bench:   ## every benchmark (each also runs alone: python -m bench.NAME)
 	.venv/bin/python -m bench.answer_quality
