@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, exp
 
 from core.settings import ROOT
 from tests.integration.test_widget_browser import CHROMIUM_ARGS
+from tests.support import visitors
 from tests.support.stack import STAFF_PASSWORD, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -226,7 +227,7 @@ def test_a_vip_jumps_the_queue(browser: Browser, stack: Stack) -> None:
     vip.screenshot(path=str(SHOTS / "widget-zh-phone.png"))
     waiting = httpx.get(
         f"{stack.service_url}/api/web/conversations/{resp.json()['conversation_id']}/messages",
-        params={"visitor_id": normal},
+        headers={visitors.HEADER: resp.json()["visitor_token"]},
         timeout=10,
     ).json()
     assert waiting["state"] == "queued" and waiting["queue_position"] == 1
