@@ -157,6 +157,15 @@ class Sessions:
         staff = await self._resolve_hash(str(token_hash))
         return SocketGrant(staff, str(token_hash))
 
+    async def open_socket(self, ticket: str, role: str) -> SocketGrant:
+        """A staff socket's credentials: its one-time ticket (``?ticket=``), for a ``role``."""
+        if not ticket:
+            raise Unauthenticated("a ticket query parameter is required", code="missing_ticket")
+        grant = await self.redeem_ws_ticket(ticket)
+        if not grant.staff.may(role):
+            raise Unauthenticated(f"this needs the {role} role", code="forbidden_role")
+        return grant
+
     async def still_valid(self, grant: SocketGrant) -> Staff:
         """Re-checked by a long-lived socket: the session still exists and the user may still act."""
         return await self._resolve_hash(grant.session_hash)

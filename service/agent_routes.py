@@ -247,13 +247,8 @@ def create_blueprint(
     async def events(request: Request, ws: Websocket) -> None:
         # Browsers cannot set headers on a WebSocket: the console first gets a one-time ticket
         # (POST /api/auth/ws-ticket, valid 30 s), so the session token never goes into a URL.
-        ticket = request.args.get("ticket") or ""
-        if not ticket:
-            raise Unauthenticated("a ticket query parameter is required", code="missing_ticket")
-        grant = await sessions.redeem_ws_ticket(ticket)
+        grant = await sessions.open_socket(request.args.get("ticket") or "", "agent")
         staff = grant.staff
-        if not staff.may("agent"):
-            raise Unauthenticated("this needs the agent role", code="forbidden_role")
         user = await desk.presence.get(str(staff.user_id))
         groups = sorted(user.skills) if user else []
         async with desk.agents.queue_events(agents=[str(staff.user_id)], groups=groups) as sub:

@@ -258,13 +258,8 @@ def create_blueprint(
     @bp.websocket("/ws")  # type: ignore[untyped-decorator]
     async def live(request: Request, ws: Websocket) -> None:
         # A one-time ticket (POST /api/auth/ws-ticket), never the session token, in the URL.
-        ticket = request.args.get("ticket") or ""
-        if not ticket:
-            raise Unauthenticated("a ticket query parameter is required", code="missing_ticket")
-        grant = await staff_sessions.redeem_ws_ticket(ticket)
+        grant = await staff_sessions.open_socket(request.args.get("ticket") or "", "supervisor")
         staff = grant.staff
-        if not staff.may("supervisor"):
-            raise Unauthenticated("this needs the supervisor role", code="forbidden_role")
         pubsub = redis.pubsub()
         await pubsub.psubscribe(f"{handoff_keys.EVENTS_PREFIX}:*")
         await pubsub.subscribe(keys.alert_events())

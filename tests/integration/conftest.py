@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import os
+import shutil
 import threading
 from collections.abc import Iterator
 
 import pytest
 from aiohttp import web
+from playwright.sync_api import Browser, sync_playwright
 
 from tests.fakes.wecom_api import FakeWeCom, create_fake_wecom
 from tests.support.processes import free_port, wait_for_port
@@ -114,3 +117,26 @@ def stack(
     }
     with running_stack(tmp_path_factory.mktemp("stack"), redis_url, replicas=2, extra_env=extra) as running:
         yield running
+
+
+# Chromium for the browser tests, started with the system's binary (`make test` installs it);
+# flags for a container without a GPU, sandbox or network beyond this machine.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    executable = os.environ.get("KEFU_CHROMIUM") or shutil.which("chromium")
+    assert executable, "Chromium is not installed: `make test` installs it"
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

@@ -4,19 +4,15 @@ agents in the console on the other."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect, sync_playwright
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from core.settings import ROOT
-from tests.integration.test_widget_browser import CHROMIUM_ARGS
 from tests.support import visitors
 from tests.support.stack import STAFF_PASSWORD, Stack
 
@@ -42,16 +38,6 @@ TRACK_SOCKETS = """
   window.WebSocket = Tracked;
 })();
 """
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = os.environ.get("KEFU_CHROMIUM") or shutil.which("chromium")
-    assert executable, "Chromium is not installed: `make test` installs it"
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def add_agent(stack: Stack, name: str, display_name: str, skills: str = "general", seats: int = 5) -> None:

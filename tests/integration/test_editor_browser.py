@@ -5,35 +5,21 @@ Screenshots of the page in zh and en go to docs/screenshots/."""
 
 from __future__ import annotations
 
-import os
-import shutil
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from tests.support.stack import STAFF_PASSWORD, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
 SHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking"]
 QUESTION = "你们的仓库可以参观吗？"
 ANSWER = "仓库暂不对外开放参观，感谢您的关注。"
 POEM = "帮我写一首关于春天的诗"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    executable = os.environ.get("KEFU_CHROMIUM") or shutil.which("chromium")
-    assert executable, "Chromium is not installed: `make test` installs it"
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def editor_page(browser: Browser, stack: Stack, lang: str) -> Page:

@@ -12,7 +12,6 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.integration.test_widget_browser import browser  # noqa: F401  (the module's Chromium)
 from tests.support.stack import STAFF_PASSWORD, Stack
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -26,7 +25,7 @@ def supervisor(stack: Stack) -> dict[str, str]:
     return stack.staff(SUPERVISOR, role="supervisor")
 
 
-def open_dashboard(browser: Browser, stack: Stack, lang: str) -> Page:  # noqa: F811
+def open_dashboard(browser: Browser, stack: Stack, lang: str) -> Page:
     context = browser.new_context(
         locale="zh-CN" if lang == "zh" else "en-US", viewport={"width": 1280, "height": 800}
     )
@@ -52,14 +51,14 @@ def queue_a_customer(stack: Stack) -> str:
 
 
 @pytest.fixture
-def page_zh(browser: Browser, stack: Stack, supervisor: dict[str, str]) -> Iterator[Page]:  # noqa: F811
+def page_zh(browser: Browser, stack: Stack, supervisor: dict[str, str]) -> Iterator[Page]:
     page = open_dashboard(browser, stack, "zh")
     yield page
     page.context.close()
 
 
 @pytest.fixture
-def page_en(browser: Browser, stack: Stack, supervisor: dict[str, str]) -> Iterator[Page]:  # noqa: F811
+def page_en(browser: Browser, stack: Stack, supervisor: dict[str, str]) -> Iterator[Page]:
     page = open_dashboard(browser, stack, "en")
     yield page
     page.context.close()
@@ -101,7 +100,7 @@ def test_a_rule_change_takes_effect(page_en: Page, stack: Stack, supervisor: dic
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_a_report_renders_its_charts_and_exports_csv(
-    browser: Browser,  # noqa: F811
+    browser: Browser,
     stack: Stack,
     supervisor: dict[str, str],
     lang: str,
