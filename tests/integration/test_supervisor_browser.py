@@ -126,8 +126,33 @@ def test_a_report_renders_its_charts_and_exports_csv(
         page.context.close()
 
 
+def close_a_conversation_with_a_forbidden_word(stack: Stack) -> None:
+    """An agent replies with a forbidden word and closes: the conversation is scored at close."""
+    word = f"滚{uuid.uuid4().hex[:4]}"
+    added = stack.kefu("quality", "words", "add", "forbidden", word, "--lang", "zh")
+    assert added.returncode == 0, added.stderr
+    agent = stack.staff(f"rude-{uuid.uuid4().hex[:6]}", skills="general", max_concurrent=50)
+    url = stack.service_url
+    conv = queue_a_customer(stack)
+    try:
+        httpx.put(f"{url}/api/agent/status", json={"status": "online"}, headers=agent, timeout=30)
+        mine = httpx.get(f"{url}/api/agent/conversations", headers=agent, timeout=10).json()
+        assert conv in [c["id"] for c in mine["conversations"]]
+        sent = httpx.post(
+            f"{url}/api/agent/conversations/{conv}/messages",
+            json={"text": f"你给我{word}"},
+            headers=agent,
+            timeout=10,
+        )
+        assert sent.status_code == 200, sent.text
+        closed = httpx.post(f"{url}/api/agent/conversations/{conv}/close", headers=agent, timeout=10)
+        assert closed.status_code == 200, closed.text
+    finally:
+        httpx.put(f"{url}/api/agent/status", json={"status": "offline"}, headers=agent, timeout=30)
+
+
 def test_the_quality_view_lists_the_worst_conversations(page_zh: Page, stack: Stack) -> None:
-    # test_supervisor_flow.py (run first) closed a conversation with a forbidden word in it
+    close_a_conversation_with_a_forbidden_word(stack)
     page_zh.get_by_test_id("tab-quality").click()
     worst = page_zh.get_by_test_id("worst").locator("tbody tr")
     expect(worst.first).to_be_visible(timeout=10_000)
