@@ -115,7 +115,10 @@ def stack(
         "KEFU_APPS": f"{APP_ID}={app_webhook.url}",
         "KEFU_APP_SECRET_SHOP": APP_SECRET,
     }
-    with running_stack(tmp_path_factory.mktemp("stack"), redis_url, replicas=2, extra_env=extra) as running:
+    # The stack lives for the whole session, also while later unit tests flush database 0 and
+    # run their own delivery workers there: it keeps its keys in a database of its own.
+    stack_redis = redis_url.rsplit("/", 1)[0] + "/2"
+    with running_stack(tmp_path_factory.mktemp("stack"), stack_redis, replicas=2, extra_env=extra) as running:
         yield running
 
 

@@ -126,7 +126,7 @@ def test_a_report_renders_its_charts_and_exports_csv(
         page.context.close()
 
 
-def close_a_conversation_with_a_forbidden_word(stack: Stack) -> None:
+def close_a_conversation_with_a_forbidden_word(stack: Stack) -> str:
     """An agent replies with a forbidden word and closes: the conversation is scored at close."""
     word = f"滚{uuid.uuid4().hex[:4]}"
     added = stack.kefu("quality", "words", "add", "forbidden", word, "--lang", "zh")
@@ -149,13 +149,14 @@ def close_a_conversation_with_a_forbidden_word(stack: Stack) -> None:
         assert closed.status_code == 200, closed.text
     finally:
         httpx.put(f"{url}/api/agent/status", json={"status": "offline"}, headers=agent, timeout=30)
+    return conv
 
 
 def test_the_quality_view_lists_the_worst_conversations(page_zh: Page, stack: Stack) -> None:
-    close_a_conversation_with_a_forbidden_word(stack)
+    conv = close_a_conversation_with_a_forbidden_word(stack)
     page_zh.get_by_test_id("tab-quality").click()
-    worst = page_zh.get_by_test_id("worst").locator("tbody tr")
-    expect(worst.first).to_be_visible(timeout=10_000)
-    worst.first.locator("button").click()
+    worst = page_zh.get_by_test_id("worst").locator("tbody tr").filter(has_text=conv[:10])
+    expect(worst).to_be_visible(timeout=10_000)
+    worst.locator("button").click()
     expect(page_zh.get_by_test_id("quality")).to_contain_text("forbidden")
     page_zh.screenshot(path=str(SHOTS / "supervisor-quality-zh.png"))
