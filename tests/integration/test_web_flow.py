@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,16 @@ def test_new_faq_is_answered_after_publish_without_restart(stack: Stack, tmp_pat
         "answer": "需要。起飞重量 250 克以上的无人机须在民航局系统实名登记，订单页有登记指引。",
         "tags": ["drone"],
     }
+    editor = stack.staff("web-flow-editor", role="editor")
+    versions = f"{stack.service_url}/api/knowledge/versions"
+    active = httpx.get(versions, headers=editor, timeout=10).json()["active"]
+    try:
+        publish_and_ask(stack, tmp_path, entry)
+    finally:  # the stack is shared: later tests ask the knowledge base as the demo data left it
+        httpx.post(f"{versions}/{active}/activate", headers=editor, timeout=30)
+
+
+def publish_and_ask(stack: Stack, tmp_path: Path, entry: Mapping[str, object]) -> None:
     before = ask(stack, "无人机需要实名登记吗", "zh")
     assert "民航局" not in reply_text(before)
     path = tmp_path / "extra.yaml"
