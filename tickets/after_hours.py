@@ -49,9 +49,7 @@ def decide(
     opens = _next_open(schedule, now)
     promise = _promise(schedule, now, reply_within, lang) if kind == "ticket" else None
     text = _TEXTS[kind][lang].format(opens=_opens(opens, schedule, lang), promise=promise or _LATER[lang])
-    if announcement.strip():  # braces escaped: the caller formats the text once more
-        text = announcement.strip().replace("{", "{{").replace("}", "}}") + "\n" + text
-    return AfterHoursDecision(kind, opens, text)
+    return AfterHoursDecision(kind, opens, _announced(announcement, text))
 
 
 def decide_overflow(
@@ -74,9 +72,14 @@ def decide_overflow(
         except (HolidayDataMissing, BeyondHorizon):
             promise = None
     text = _BUSY_TEXTS[kind][lang].format(promise=promise or _SOON[lang])
-    if announcement.strip():
-        text = announcement.strip().replace("{", "{{").replace("}", "}}") + "\n" + text
-    return AfterHoursDecision(kind, None, text)
+    return AfterHoursDecision(kind, None, _announced(announcement, text))
+
+
+def _announced(announcement: str, text: str) -> str:
+    """The group's announcement above the text; braces escaped, the caller formats it once more."""
+    if not announcement.strip():
+        return text
+    return announcement.strip().replace("{", "{{").replace("}", "}}") + "\n" + text
 
 
 def _next_open(schedule: Schedule, now: datetime) -> datetime | None:
