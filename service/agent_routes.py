@@ -19,13 +19,14 @@ from conversations.suggest import Suggester
 from conversations.tables import Conversation
 from conversations.views import iso, message_json
 from core.clock import utc_now
-from core.errors import Unauthenticated, ValidationFailed
+from core.errors import ValidationFailed
 from handoff import canned as canned_replies
 from handoff.auth import Sessions, Staff, require_role
 from handoff.events import to_json
 from handoff.model import AgentStatus
 from handoff.tables import CannedReply
 from service.identity_routes import shown_user_id
+from service.sockets import still_allowed
 from service.ticket_routes import ticket_json
 from tickets.model import parse_priority
 
@@ -255,14 +256,10 @@ def create_blueprint(
             while True:
                 event = await sub.get(timeout=10)
                 # Revoked (logout everywhere, disabled, role taken away): the socket ends.
-                try:
-                    staff = await sessions.still_valid(grant)
-                except Unauthenticated:
-                    await ws.close(code=4401, reason="session ended")
+                now_staff = await still_allowed(ws, sessions, grant, "agent")
+                if now_staff is None:
                     return
-                if not staff.may("agent"):
-                    await ws.close(code=4403, reason="role changed")
-                    return
+                staff = now_staff
                 await desk.assignments.heartbeat(staff)
                 if event is not None:
                     await ws.send(to_json(event))

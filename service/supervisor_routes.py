@@ -29,10 +29,11 @@ from sanic.response import text as text_response
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.base import ID_PATTERN, parse_json_object
-from core.errors import NotFound, Unauthenticated, ValidationFailed
+from core.errors import NotFound, ValidationFailed
 from handoff import keys as handoff_keys
 from handoff.auth import Sessions, Staff, require_role
 from service.admin_routes import parse_limit
+from service.sockets import still_allowed
 from supervision import alerts as alert_rules
 from supervision import audit, cases, keys, quality_views, reports, scoring, words
 from supervision.alerts import alert_json
@@ -259,7 +260,6 @@ def create_blueprint(
     async def live(request: Request, ws: Websocket) -> None:
         # A one-time ticket (POST /api/auth/ws-ticket), never the session token, in the URL.
         grant = await staff_sessions.open_socket(request.args.get("ticket") or "", "supervisor")
-        staff = grant.staff
         pubsub = redis.pubsub()
         await pubsub.psubscribe(f"{handoff_keys.EVENTS_PREFIX}:*")
         await pubsub.subscribe(keys.alert_events())
@@ -277,13 +277,8 @@ def create_blueprint(
                         changed = True
                 if changed or loop.time() >= next_check:
                     next_check = loop.time() + FLOOR_RECHECK
-                    try:  # revoked (logout everywhere, disabled, role taken away): the socket ends
-                        staff = await staff_sessions.still_valid(grant)
-                    except Unauthenticated:
-                        await ws.close(code=4401, reason="session ended")
-                        return
-                    if not staff.may("supervisor"):
-                        await ws.close(code=4403, reason="role changed")
+                    # Revoked (logout everywhere, disabled, role taken away): the socket ends.
+                    if await still_allowed(ws, staff_sessions, grant, "supervisor") is None:
                         return
                     now = await _digest(supervision)
                     if now != last:
