@@ -139,7 +139,9 @@ def create_app(
         app.ctx.stop = asyncio.Event()
         app.ctx.background = [
             asyncio.create_task(
-                run_sla_sweeper(app.ctx.stop, 60.0, session_factory=deps.sessions, redis=deps.redis),
+                run_sla_sweeper(
+                    app.ctx.stop, 60.0, session_factory=deps.sessions, redis=deps.redis, clock=clock
+                ),
                 name="sla_sweeper",
             ),
             asyncio.create_task(sweep_presence(deps, app.ctx.stop), name="presence_sweeper"),

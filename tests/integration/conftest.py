@@ -10,6 +10,7 @@ import shutil
 import threading
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from aiohttp import web
 from playwright.sync_api import Browser, sync_playwright
@@ -120,6 +121,34 @@ def stack(
     stack_redis = redis_url.rsplit("/", 1)[0] + "/2"
     with running_stack(tmp_path_factory.mktemp("stack"), stack_redis, replicas=2, extra_env=extra) as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def forgetter(stack: Stack) -> dict[str, str]:
+    """An editor's Authorization header for the fixture below."""
+    return stack.staff("integration-forgetter", role="editor")
+
+
+@pytest.fixture(autouse=True)
+def forget_what_a_test_taught(request: pytest.FixtureRequest) -> Iterator[None]:
+    """An agent who sends an FAQ suggestion unedited teaches the bot the customer's wording
+    (knowledge/learning.py); on the shared stack a later test's publish would take that in, so
+    "帮我写一首诗" might come to mean "where is my parcel". What a test taught is rejected after it."""
+    if "stack" not in request.fixturenames:
+        yield
+        return
+    running: Stack = request.getfixturevalue("stack")
+    editor: dict[str, str] = request.getfixturevalue("forgetter")
+    learned = f"{running.service_url}/api/knowledge/learned"
+
+    def ids(**params: str) -> set[int]:
+        resp = httpx.get(learned, params={"limit": "200", **params}, headers=editor, timeout=10)
+        return {row["id"] for row in resp.json()["learned"]}
+
+    newest = max(ids(), default=0)
+    yield
+    for taught in {i for i in ids(status="active") if i > newest}:
+        httpx.post(f"{learned}/{taught}/reject", headers=editor, timeout=10)
 
 
 # Chromium for the browser tests, started with the system's binary (`make test` installs it);
