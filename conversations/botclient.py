@@ -52,9 +52,14 @@ class RasaClient:
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
         body = {"sender": sender, "message": text, "metadata": metadata}
+        headers = {"X-Request-Id": metadata["request_id"]} if "request_id" in metadata else None
         try:
             async with self._session.post(
-                f"{self._base}/webhooks/rest/webhook", json=body, params=self._params, timeout=self._timeout
+                f"{self._base}/webhooks/rest/webhook",
+                json=body,
+                params=self._params,
+                timeout=self._timeout,
+                headers=headers,
             ) as resp:
                 if resp.status != 200:
                     raise Unavailable(f"the bot answered HTTP {resp.status}", code="bot_unavailable")

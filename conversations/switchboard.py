@@ -20,7 +20,7 @@ from conversations.outbound import Outbound
 from conversations.tables import Conversation, Customer, Message
 from conversations.texts import text_for
 from conversations.views import view_of
-from core import handoff_signal
+from core import handoff_signal, request_id
 from core.errors import Unavailable
 from core.handoff_signal import HandoffSignal
 from core.lang import detect_lang
@@ -164,6 +164,8 @@ class Switchboard:
         self, conv: Conversation, message: Message, lang: Lang, msg: InboundMessage
     ) -> HandleResult:
         metadata = {"channel": str(msg.channel), "lang": lang, "customer_id": conv.customer_id}
+        if served := request_id.current():  # the action server logs under the same id
+            metadata["request_id"] = served
         try:
             replies = await self._bot.send(conv.id, msg.text, metadata)
         except Unavailable:

@@ -8,7 +8,7 @@ import sys
 from core.settings import Settings, SettingsError
 from service.app import create_app
 from service.deps import build_deps
-from service.observability import configure_logging
+from service.logs import configure_logging
 
 
 def main() -> int:

@@ -31,12 +31,15 @@ from sanic.worker.loader import AppLoader
 from actions.live_knowledge import LazyLiveIndex
 from actions.registry import build_executor
 from conversations.orders import SqlOrderLookup
+from core import request_id
 from core.settings import Settings, SettingsError
+from service.logs import configure_logging
 from tickets.lookup import SqlTicketLookup
 
 COMPAT_WARNING = "ignore:Your versions of rasa and rasa_sdk:UserWarning"
 SECRET_HEADER = "X-Kefu-Actions-Secret"
 OPEN_PATHS = frozenset({"/health"})
+log = logging.getLogger("kefu.actions")
 
 
 def require_secret(app: Sanic[Any, Any], secret: str) -> None:
@@ -56,19 +59,49 @@ def require_secret(app: Sanic[Any, Any], secret: str) -> None:
         )
 
 
+def follow_request_id(app: Sanic[Any, Any]) -> None:
+    """Log each action call under the id of the service request it serves: the service puts the
+    id in the message's metadata, Rasa hands the tracker over with it."""
+
+    @app.on_request
+    async def adopt_request_id(request: Request) -> None:
+        if request.method != "POST" or request.path != "/webhook":
+            return
+        try:
+            call = request.json
+        except Exception:  # rasa_sdk answers a bad body itself
+            return
+        if not isinstance(call, dict):
+            return
+        tracker = call.get("tracker")
+        latest = tracker.get("latest_message") if isinstance(tracker, dict) else None
+        metadata = latest.get("metadata") if isinstance(latest, dict) else None
+        given = metadata.get("request_id") if isinstance(metadata, dict) else None
+        if request_id.sane(given):
+            request_id.adopt(given)
+        log.info("running %s", str(call.get("next_action", ""))[:64])
+
+
 def create_app(executor: ActionExecutor, secret: str) -> Sanic[Any, Any]:
-    """rasa_sdk's app behind the secret (module level: Sanic's loader builds it in each worker).
-    Only Rasa calls this server: no CORS, no tracing endpoints file."""
+    """rasa_sdk's app behind the secret. Only Rasa calls this server: no CORS, no tracing
+    endpoints file."""
     if not secret:
         raise SettingsError("KEFU_ACTIONS_SECRET is required (Rasa sends it; `make run` generates one)")
     app: Sanic[Any, Any] = endpoint.create_app_for_serve(executor, cors_origins="", endpoints="")
     require_secret(app, secret)
+    follow_request_id(app)
     return app
 
 
-def serve(executor: ActionExecutor, secret: str, host: str, port: int) -> None:
-    """What ``rasa_sdk.endpoint.run`` does, with ``create_app`` as the factory."""
-    loader = AppLoader(factory=partial(create_app, executor, secret))
+def worker_app(executor: ActionExecutor, secret: str, log_format: str) -> Sanic[Any, Any]:
+    """What Sanic's loader builds in each worker process (they do not inherit logging)."""
+    configure_logging(log_format)
+    return create_app(executor, secret)
+
+
+def serve(executor: ActionExecutor, secret: str, host: str, port: int, log_format: str) -> None:
+    """What ``rasa_sdk.endpoint.run`` does, with ``worker_app`` as the factory."""
+    loader = AppLoader(factory=partial(worker_app, executor, secret, log_format))
     app = loader.load()
     app.prepare(host=host, port=port, workers=number_of_sanic_workers())
     Sanic.serve(primary=app, app_loader=loader)
@@ -103,7 +136,9 @@ def main() -> int:
         SqlOrderLookup(settings.database_url),
         SqlTicketLookup(settings.database_url),
     )
-    serve(executor, settings.actions_secret, settings.actions_host, settings.actions_port)
+    serve(
+        executor, settings.actions_secret, settings.actions_host, settings.actions_port, settings.log_format
+    )
     return 0
 
 

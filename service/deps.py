@@ -64,6 +64,7 @@ class Deps:
             routed_groups=lambda: [rule.group for rule in self.desk.routing.rules],
         )
         self.desk.agents.observers.append(self.supervision.inspector)
+        self.desk.routing.observers.append(self.supervision.inspector)
 
     def reconciler(self) -> Reconciler:
         return Reconciler(

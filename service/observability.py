@@ -4,8 +4,9 @@ Prometheus metrics at ``GET /metrics``.
 - Request id: taken from ``X-Request-Id`` when it is a sane token (1-64 of ``A-Za-z0-9._-``),
   else a new one; answered in ``X-Request-Id``; every log line written while the request runs
   carries it (a ``contextvars`` variable, so concurrent requests never mix).
-- Logs: one JSON object per line (``ts``, ``level``, ``logger``, ``message``, ``request_id``,
-  ``exc`` when there is one) when ``KEFU_LOG_FORMAT`` is ``json`` (the default).
+- Logs: one JSON object per line (``service.logs``) when ``KEFU_LOG_FORMAT`` is ``json`` (the
+  default). The id goes on to the bot in the message's metadata (``core.request_id``), and the
+  action server logs its lines under it.
 - Metrics (text format 0.0.4, per replica; scrape each): request count by route, method and
   status; request latency histogram by route; unhandled errors; and, read at scrape time, queue
   length and longest wait per group, agents online, alerts raised by type and alerts active.
@@ -14,13 +15,8 @@ Prometheus metrics at ``GET /metrics``.
 
 from __future__ import annotations
 
-import contextvars
 import hmac
-import json
-import logging
-import re
 import time
-import uuid
 from collections import defaultdict
 from typing import Any
 
@@ -28,37 +24,12 @@ from sanic import Blueprint, Request, Sanic
 from sanic.response import HTTPResponse, text
 from sqlalchemy import func, select
 
+from core import request_id
 from core.errors import Unauthenticated
 from service.deps import Deps
 from supervision.tables import Alert
 
-REQUEST_ID: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
-_SANE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-class JsonFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        entry: dict[str, Any] = {
-            "ts": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}",
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-        }
-        if request_id := REQUEST_ID.get():
-            entry["request_id"] = request_id
-        if record.exc_info:
-            entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, ensure_ascii=False)
-
-
-def configure_logging(fmt: str) -> None:
-    handler = logging.StreamHandler()
-    if fmt == "json":
-        handler.setFormatter(JsonFormatter())
-    else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=logging.INFO, handlers=[handler], force=True)
 
 
 class Metrics:
@@ -118,15 +89,13 @@ def install(app: Sanic[Any, Any], deps: Deps, metrics_token: str = "") -> Metric
     metrics = Metrics()
 
     async def start(request: Request) -> None:
-        given = request.headers.get("x-request-id", "")
-        request.ctx.request_id = given if _SANE_ID.match(given) else uuid.uuid4().hex
+        request.ctx.request_id, request.ctx.token = request_id.adopt(request.headers.get("x-request-id"))
         request.ctx.started = time.perf_counter()
-        request.ctx.token = REQUEST_ID.set(request.ctx.request_id)
 
     async def finish(request: Request, response: HTTPResponse) -> None:
-        request_id = getattr(request.ctx, "request_id", "")
-        if request_id:
-            response.headers["X-Request-Id"] = request_id
+        given = getattr(request.ctx, "request_id", "")
+        if given:
+            response.headers["X-Request-Id"] = given
         started = getattr(request.ctx, "started", None)
         if started is not None:
             route = request.route.path if request.route else "unmatched"

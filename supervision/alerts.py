@@ -40,6 +40,7 @@ RULE_KINDS: dict[str, str | None] = {
     "sensitive_word": None,
     "missing_greeting": None,
     "missing_closing": None,
+    "negative_sentiment": "upset customer messages in one conversation",
 }
 # the alert types a word-list finding raises, by the kind of the finding
 WORD_ALERTS = {
@@ -60,6 +61,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sensitive_word": "{agent} used a sensitive word: {word}",
         "missing_greeting": "{agent} did not greet the customer",
         "missing_closing": "{agent} closed without a closing phrase",
+        "negative_sentiment": "Conversation {conversation_id} with {agent}: the customer is upset ({count})",
     },
     "zh": {
         "queue_length": "队列 {group}：{length} 人排队（上限 {threshold}）",
@@ -70,6 +72,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "sensitive_word": "{agent} 使用了敏感词：{word}",
         "missing_greeting": "{agent} 未使用问候语",
         "missing_closing": "{agent} 结束会话时未使用结束语",
+        "negative_sentiment": "会话 {conversation_id}（{agent}）：客户情绪负面（{count} 条）",
     },
 }
 
@@ -244,6 +247,15 @@ class Alerts:
         if webhook and self._notify is not None:
             await self._notify(alert, webhook)
         return alert
+
+    async def resolve(self, key: str) -> None:
+        """End the active alert of this condition key, if any (its condition ended)."""
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Alert)
+                .where(Alert.active_key == key)
+                .values(active_key=None, resolved_at=self._clock())
+            )
 
     async def resolve_except(self, types: Iterable[str], holding: set[str]) -> int:
         """End the active alerts of ``types`` whose condition key is not in ``holding``."""

@@ -6,7 +6,8 @@ punished for it):
 - process: the first agent response against its target (100 at or under the target, falling
   linearly to 0 at four times it), minus 20 for a missing greeting and 20 for a missing closing;
 - attitude: 100 minus 50 per forbidden and 20 per sensitive word hit; averaged with the CSAT
-  (1 -> 0, 5 -> 100) when the customer rated;
+  (1 -> 0, 5 -> 100) when the customer rated, and with the customer's mood when they wrote to
+  the agent: the share of those messages that were not upset (``supervision.sentiment``), as 0-100;
 - accuracy: agreement with the knowledge base, from the suggestions the agent sent: an answer
   sent unedited 100, edited 80; no suggestion used: no signal.
 The weights (default attitude 40, accuracy 40, process 20) and targets are the rubric row.
@@ -95,9 +96,17 @@ def process_part(first_response: float | None, target: float, missing: int) -> f
     return max(0.0, base - 20.0 * missing)
 
 
-def attitude_part(forbidden: int, sensitive: int, rating: int | None) -> float:
-    words = max(0.0, 100.0 - 50.0 * forbidden - 20.0 * sensitive)
-    return words if rating is None else (words + (rating - 1) * 25.0) / 2
+def attitude_part(
+    forbidden: int, sensitive: int, rating: int | None, mood: tuple[int, int] | None = None
+) -> float:
+    """The word score, averaged with the CSAT and the customer's mood where there are any."""
+    scores = [max(0.0, 100.0 - 50.0 * forbidden - 20.0 * sensitive)]
+    if rating is not None:
+        scores.append((rating - 1) * 25.0)
+    if mood is not None and mood[1] > 0:
+        upset, written = mood
+        scores.append(100.0 * (1 - min(upset, written) / written))
+    return sum(scores) / len(scores)
 
 
 def accuracy_part(unedited: int, edited: int) -> float | None:
@@ -152,11 +161,26 @@ async def score_conversation(
     group = await session.scalar(
         select(QueueEntryRecord.group).where(QueueEntryRecord.conversation_id == conversation_id)
     )
+    assigned = await session.scalar(
+        select(func.min(StateTransition.created_at)).where(
+            StateTransition.conversation_id == conversation_id, StateTransition.to_state == "agent"
+        )
+    )
+    written: int | None = 0
+    if assigned is not None:  # what the customer wrote to an agent is what was read for mood
+        written = await session.scalar(
+            select(func.count()).where(
+                Message.conversation_id == conversation_id,
+                Message.sender == "customer",
+                Message.created_at >= assigned,
+            )
+        )
+    mood = (hits.get("negative_sentiment", 0), int(written or 0))
     first_response = (
         (_aware(first_agent) - _aware(handoff)).total_seconds() if first_agent and handoff else None
     )
     parts: dict[str, float | None] = {
-        "attitude": attitude_part(hits.get("forbidden", 0), hits.get("sensitive", 0), rating),
+        "attitude": attitude_part(hits.get("forbidden", 0), hits.get("sensitive", 0), rating, mood),
         "accuracy": accuracy_part(uses.get(False, 0), uses.get(True, 0)),
         "process": process_part(
             first_response,
@@ -177,6 +201,8 @@ async def score_conversation(
             "first_response_seconds": first_response,
             "hits": hits,
             "csat": rating,
+            "customer_messages": mood[1],
+            "upset_messages": mood[0],
             "suggestions_unedited": uses.get(False, 0),
             "suggestions_edited": uses.get(True, 0),
         },

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from conversations import queue_entries, repo
 from conversations import tickets as conversation_tickets
 from conversations.desk.assignments import Assignments
+from conversations.desk.observers import DeskObserver, tell_customer_wrote
 from conversations.tables import Conversation, Message, QueueEntryRecord
 from conversations.texts import text_for
 from core.clock import Clock, system_clock, to_datetime
@@ -46,6 +47,7 @@ class HandoffRouting:
     rules: Sequence[Rule] = DEFAULT_RULES
     overflow_rule: overflow.OverflowRule = DEFAULT_OVERFLOW
     clock: Clock = system_clock
+    observers: list[DeskObserver] = field(default_factory=list)
 
     async def request(self, session: AsyncSession, conv: Conversation, handoff: HandoffRequest) -> list[str]:
         """Route a handed-off conversation: the queue when the group is open and not overflowing,
@@ -129,7 +131,8 @@ class HandoffRouting:
         return [notice]
 
     async def customer_message(self, conv: Conversation, message: Message) -> None:
-        """A customer wrote while with an agent: the agent's console hears it at once."""
+        """A customer wrote while with an agent: the agent's console hears it at once, then the
+        observers (quality inspection reads the customer's mood)."""
         if conv.state == ConversationState.AGENT and conv.assigned_agent_id is not None:
             await self.events.publish(
                 NewMessage(
@@ -141,6 +144,7 @@ class HandoffRouting:
                     self.clock(),
                 )
             )
+            await tell_customer_wrote(self.observers, conv, message)
 
     async def customer_typing(self, conv_id: str) -> None:
         """The customer is typing: the agent holding the conversation sees it."""

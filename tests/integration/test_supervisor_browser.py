@@ -158,5 +158,5 @@ def test_the_quality_view_lists_the_worst_conversations(page_zh: Page, stack: St
     worst = page_zh.get_by_test_id("worst").locator("tbody tr").filter(has_text=conv[:10])
     expect(worst).to_be_visible(timeout=10_000)
     worst.locator("button").click()
-    expect(page_zh.get_by_test_id("quality")).to_contain_text("forbidden")
+    expect(page_zh.get_by_test_id("quality")).to_contain_text("禁用词")
     page_zh.screenshot(path=str(SHOTS / "supervisor-quality-zh.png"))

@@ -7,8 +7,9 @@ import logging
 
 from sanic_testing.testing import SanicASGITestClient
 
+from core.request_id import REQUEST_ID
 from service.deps import Deps
-from service.observability import REQUEST_ID, JsonFormatter
+from service.logs import JsonFormatter
 from tests.service.test_agent_api import say
 
 

@@ -98,6 +98,37 @@ async def test_a_forbidden_word_in_a_reply_is_a_hit_on_the_conversation_and_an_a
     assert forbidden["created_at"].endswith("+00:00")
 
 
+async def test_an_upset_customer_is_an_alert_once_and_counts_in_the_score(
+    client: SanicASGITestClient, deps: Deps
+) -> None:
+    boss = await staff_member(client, deps, "boss", role="supervisor")
+    alice = await staff_member(client, deps, "alice", skills=["general"])
+    conv = (await say(client, "angry-cust", "帮我写一首诗"))["conversation_id"]
+    await client.put("/api/agent/status", json={"status": "online"}, headers=alice)
+    await client.post(f"/api/agent/conversations/{conv}/messages", json={"text": "您好"}, headers=alice)
+    for text in ("客服态度太恶劣了", "我的快递到哪了", "我要差评，太失望了", "东西坏的，你们就是骗子"):
+        assert (await say(client, "angry-cust", text))["state"] == "agent"
+
+    _, resp = await client.get(f"/api/supervisor/conversations/{conv}/quality", headers=boss)
+    upset = [h["text"] for h in resp.json["hits"] if h["kind"] == "negative_sentiment"]
+    assert upset == ["客服态度太恶劣了", "我要差评，太失望了", "东西坏的，你们就是骗子"]
+    # the rule (on by default) wants 2 upset messages; the conversation is one condition
+    _, resp = await client.get(
+        "/api/supervisor/alerts", params={"lang": "en", "type": "negative_sentiment"}, headers=boss
+    )
+    [alert] = resp.json["alerts"]
+    assert alert["conversation_id"] == conv and alert["resolved_at"] is None
+    assert alert["message"] == f"Conversation {conv} with alice: the customer is upset (2)"
+
+    await client.post(f"/api/agent/conversations/{conv}/close", headers=alice)
+    _, resp = await client.get("/api/supervisor/alerts", params={"type": "negative_sentiment"}, headers=boss)
+    assert resp.json["alerts"][0]["resolved_at"] is not None  # ended with the conversation
+    _, resp = await client.get(f"/api/supervisor/quality/scores/{conv}", headers=boss)
+    signals = resp.json["parts"]["signals"]
+    assert (signals["upset_messages"], signals["customer_messages"]) == (3, 4)
+    assert resp.json["parts"]["attitude"] == 62.5  # (100 words + 25 mood) / 2
+
+
 async def test_rule_and_word_changes_are_validated_and_audited(
     client: SanicASGITestClient, deps: Deps
 ) -> None:

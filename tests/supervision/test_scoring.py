@@ -31,6 +31,13 @@ def test_attitude_counts_words_and_averages_with_csat() -> None:
     assert attitude_part(3, 0, 5) == 50.0  # (0 + 100) / 2
 
 
+def test_the_customers_mood_joins_the_attitude_when_they_wrote_to_the_agent() -> None:
+    assert attitude_part(0, 0, None, (1, 4)) == 87.5  # (100 + 75) / 2
+    assert attitude_part(0, 0, 5, (2, 2)) == pytest.approx(200 / 3)  # (100 + 100 + 0) / 3
+    assert attitude_part(0, 0, None, (0, 0)) == 100.0  # wrote nothing to the agent: no signal
+    assert attitude_part(1, 0, None, None) == 50.0
+
+
 def test_accuracy_comes_from_the_suggestions_the_agent_sent() -> None:
     assert accuracy_part(0, 0) is None
     assert accuracy_part(1, 1) == 90.0
