@@ -98,6 +98,7 @@ def create_app(
             deps.redis,
             deps.settings.knowledge_dir,
             config=IndexConfig.for_model(deps.settings.knowledge_model),
+            on_published=deps.metrics.published,
         )
     )
     app.blueprint(

@@ -30,6 +30,7 @@ from handoff.presence import Presence
 from handoff.queue import HandoffQueue
 from handoff.repair import EngineRepair
 from knowledge.live import published_version
+from service.metrics import Metrics, TimedBot
 from store.engine import create_engine, session_factory
 from supervision.wiring import Supervision, build_supervision
 
@@ -49,6 +50,7 @@ class Deps:
     outbound: Outbound
     desk: Desk
     suggester: Suggester
+    metrics: Metrics = field(default_factory=Metrics)
     reconcile_at_start: bool = True  # rebuild the handoff engine's Redis state before serving
     reconcile_settle: float = 1.0  # seconds between the reconciler's two looks at a difference
     supervision: Supervision = field(init=False)
@@ -120,7 +122,10 @@ def build_deps(settings: Settings) -> Deps:
     presence = Presence(client)
     assigner = Assigner(client, presence, queue, events=handoff_events)
     desk = build_desk(sessions, queue, presence, assigner, handoff_events, outbound)
-    switchboard = Switchboard(sessions, bot, RedisLocks(client), desk.routing, desk.csat, events, outbound)
+    metrics = Metrics()
+    switchboard = Switchboard(
+        sessions, TimedBot(bot, metrics), RedisLocks(client), desk.routing, desk.csat, events, outbound
+    )
     return Deps(
         settings,
         client,
@@ -135,4 +140,5 @@ def build_deps(settings: Settings) -> Deps:
         outbound,
         desk,
         Suggester(sessions, settings.knowledge_dir),
+        metrics=metrics,
     )

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import json as jsonlib
 import logging
+import time
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
@@ -52,7 +53,9 @@ def create_blueprint(
     *,
     config: IndexConfig | None = None,
     clock: Callable[[], datetime] = utc_now,
+    on_published: Callable[[float, bool], None] = lambda seconds, ok: None,
 ) -> Blueprint:
+    """``on_published(seconds, ok)`` hears how long each publish this replica ran took."""
     bp = Blueprint("knowledge", url_prefix="/api/knowledge")
     editor = require_role(staff_sessions, ROLES)
     index_config = config or IndexConfig()
@@ -133,10 +136,12 @@ def create_blueprint(
         async def _set_progress(body: str) -> None:
             await redis.set(knowledge_keys.publish_progress(), body, ex=PUBLISH_LOCK_SECONDS)
 
+        started, ok = time.perf_counter(), False
         try:
             published = await publish(
                 sessions, knowledge_dir, index_config, published_by=by, progress=progress
             )
+            ok = True
             log.info(
                 "published knowledge version %s (%s learned questions)",
                 published.version,
@@ -145,6 +150,7 @@ def create_blueprint(
         except Exception:
             log.exception("knowledge publish failed")
         finally:
+            on_published(time.perf_counter() - started, ok)
             await lock.release()
 
     @bp.get("/versions")

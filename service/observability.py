@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections import defaultdict
 from typing import Any
 
 from sanic import Blueprint, Request, Sanic
@@ -27,66 +26,12 @@ from sqlalchemy import func, select
 from core import request_id
 from core.errors import Unauthenticated
 from service.deps import Deps
+from service.metrics import Metrics, esc
 from supervision.tables import Alert
-
-BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-
-class Metrics:
-    """Counters and histograms of this process."""
-
-    def __init__(self) -> None:
-        self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
-        self.latency: dict[str, list[int]] = defaultdict(lambda: [0] * (len(BUCKETS) + 1))
-        self.latency_sum: dict[str, float] = defaultdict(float)
-        self.errors = 0
-
-    def observe(self, route: str, method: str, status: int, seconds: float) -> None:
-        self.requests[(route, method, str(status))] += 1
-        counts = self.latency[route]
-        for i, bound in enumerate(BUCKETS):
-            if seconds <= bound:
-                counts[i] += 1
-        counts[-1] += 1  # +Inf
-        self.latency_sum[route] += seconds
-        if status >= 500:
-            self.errors += 1
-
-    def render(self) -> list[str]:
-        lines = [
-            "# HELP kefu_http_requests_total HTTP requests by route, method and status.",
-            "# TYPE kefu_http_requests_total counter",
-        ]
-        for (route, method, status), n in sorted(self.requests.items()):
-            lines.append(
-                f'kefu_http_requests_total{{route="{_esc(route)}",method="{method}",status="{status}"}} {n}'
-            )
-        lines += [
-            "# HELP kefu_http_request_duration_seconds HTTP request latency by route.",
-            "# TYPE kefu_http_request_duration_seconds histogram",
-        ]
-        for route, counts in sorted(self.latency.items()):
-            label = _esc(route)
-            for bound, n in zip((*[str(b) for b in BUCKETS], "+Inf"), counts, strict=True):
-                lines.append(f'kefu_http_request_duration_seconds_bucket{{route="{label}",le="{bound}"}} {n}')
-            lines.append(
-                f'kefu_http_request_duration_seconds_sum{{route="{label}"}} {self.latency_sum[route]:.6f}'
-            )
-            lines.append(f'kefu_http_request_duration_seconds_count{{route="{label}"}} {counts[-1]}')
-        lines += [
-            "# HELP kefu_http_errors_total Responses with a 5xx status.",
-            "# TYPE kefu_http_errors_total counter",
-            f"kefu_http_errors_total {self.errors}",
-        ]
-        return lines
-
-
-def _esc(value: str) -> str:
-    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def install(app: Sanic[Any, Any], deps: Deps, metrics_token: str = "") -> Metrics:
-    metrics = Metrics()
+    metrics = deps.metrics
 
     async def start(request: Request) -> None:
         request.ctx.request_id, request.ctx.token = request_id.adopt(request.headers.get("x-request-id"))
@@ -133,8 +78,8 @@ async def live_gauges(deps: Deps) -> list[str]:
     ]
     for group in await queue.groups():
         stats = await queue.stats(group)
-        lines.append(f'kefu_queue_length{{group="{_esc(group)}"}} {stats.length}')
-        waits.append(f'kefu_queue_oldest_wait_seconds{{group="{_esc(group)}"}} {stats.oldest_wait:.1f}')
+        lines.append(f'kefu_queue_length{{group="{esc(group)}"}} {stats.length}')
+        waits.append(f'kefu_queue_oldest_wait_seconds{{group="{esc(group)}"}} {stats.oldest_wait:.1f}')
     online = len(await deps.desk.presence.candidates(None))
     lines += [
         *waits,
@@ -147,7 +92,7 @@ async def live_gauges(deps: Deps) -> list[str]:
     async with deps.sessions() as session:
         by_type = (await session.execute(select(Alert.type, func.count()).group_by(Alert.type))).all()
         active = await session.scalar(select(func.count()).where(Alert.active_key.is_not(None)))
-    lines += [f'kefu_alerts_raised_total{{type="{_esc(t)}"}} {n}' for t, n in sorted(by_type)]
+    lines += [f'kefu_alerts_raised_total{{type="{esc(t)}"}} {n}' for t, n in sorted(by_type)]
     lines += [
         "# HELP kefu_alerts_active Alerts whose condition still holds.",
         "# TYPE kefu_alerts_active gauge",

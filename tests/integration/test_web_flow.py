@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from collections.abc import Mapping
@@ -116,3 +117,23 @@ def test_bad_input_gets_a_clear_error(stack: Stack) -> None:
     )
     assert resp.status_code == 422
     assert resp.json()["error"]["code"] == "invalid_text"
+
+
+def test_one_request_id_is_followed_into_the_action_server(stack: Stack) -> None:
+    """An operator greps one id and sees the message in the service's and the action server's logs."""
+    request_id = f"it-{uuid.uuid4().hex[:12]}"
+    visitor = uuid.uuid4().hex
+    resp = httpx.post(
+        f"{stack.service_url}/api/web/messages",
+        json={"visitor_id": visitor, "text": "退款多久到账", "lang": "zh"},
+        headers={**visitors.headers(visitor), "X-Request-Id": request_id},
+        timeout=60,
+    )
+    assert resp.status_code == 200 and resp.headers["x-request-id"] == request_id
+    visitors.remember(visitor, resp.json())
+    action_lines = [
+        json.loads(line)
+        for line in (stack.workdir / "actions.log").read_text(encoding="utf-8").splitlines()
+        if request_id in line
+    ]
+    assert any(line["message"].startswith("running action_") for line in action_lines), action_lines

@@ -19,6 +19,7 @@ from core.errors import Unavailable
 from core.types import BotReply
 from service.app import create_app
 from service.deps import Deps
+from service.metrics import TimedBot
 from tests.service import staff_app
 
 
@@ -65,7 +66,7 @@ def bot() -> ScriptedBot:
 def make_deps(tmp_path: Path, redis_url: str, bot: ScriptedBot) -> Deps:
     built = staff_app.make_deps(tmp_path, redis_url)
     built.bot = bot  # type: ignore[assignment]
-    built.switchboard._bot = bot
+    built.switchboard._bot = TimedBot(bot, built.metrics)
     # Handoffs in business hours, whatever the real time; the queue reads the same clock, so its
     # waiting times (overflow rules) are real seconds, not the distance to the real date.
     started = time.time()

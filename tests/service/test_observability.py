@@ -42,3 +42,4 @@ async def test_metrics_count_requests_and_read_the_queues(client: SanicASGITestC
     assert 'kefu_http_request_duration_seconds_count{route="/api/web/messages"} 1' in body
     assert 'kefu_queue_length{group="general"} 1' in body
     assert "kefu_agents_online 0" in body and "kefu_alerts_active" in body
+    assert 'kefu_bot_request_duration_seconds_count{outcome="ok"} 1' in body
