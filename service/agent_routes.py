@@ -101,7 +101,7 @@ def create_blueprint(
         panel = await desk.workspace.customer_panel(_staff(request), conversation_id)
         return json_response(_panel_json(panel))
 
-    @bp.post("/conversations/<conversation_id:str>/messages/<message_id:int>/retry")
+    @bp.post("/conversations/<conversation_id:str>/messages/<message_id:id>/retry")
     @guard
     async def retry(request: Request, conversation_id: str, message_id: int) -> HTTPResponse:
         outcome = await desk.agents.retry(_staff(request), conversation_id, message_id)
@@ -225,7 +225,7 @@ def create_blueprint(
             out = _canned_json(row)
         return json_response({"canned": out}, status=201)
 
-    @bp.put("/canned/<reply_id:int>")
+    @bp.put("/canned/<reply_id:id>")
     @guard
     async def edit_canned(request: Request, reply_id: int) -> HTTPResponse:
         body = parse_json_object(request.body)
@@ -237,7 +237,7 @@ def create_blueprint(
             out = _canned_json(row)
         return json_response({"canned": out})
 
-    @bp.delete("/canned/<reply_id:int>")
+    @bp.delete("/canned/<reply_id:id>")
     @guard
     async def delete_canned(request: Request, reply_id: int) -> HTTPResponse:
         async with db.begin() as session:

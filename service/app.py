@@ -51,6 +51,9 @@ def create_app(
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.FALLBACK_ERROR_FORMAT = "json"
+    # Row ids in paths (``<reply_id:id>``): digits a database integer holds, else the route does
+    # not match (404). Sanic's ``int`` takes any length and sign, which SQLite cannot bind.
+    app.router.register_pattern("id", int, r"^[0-9]{1,15}$")
     app.ctx.deps = deps
     errors.install(app)
     headers.install(app)

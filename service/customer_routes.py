@@ -99,7 +99,7 @@ def feedback_blueprint(
     """``POST /api/web/conversations/<id>/messages/<message_id>/feedback {visitor_id, helpful}``."""
     bp = Blueprint("customer_feedback", url_prefix="/api/web")
 
-    @bp.post("/conversations/<conversation_id:str>/messages/<message_id:int>/feedback")
+    @bp.post("/conversations/<conversation_id:str>/messages/<message_id:id>/feedback")
     async def feedback(request: Request, conversation_id: str, message_id: int) -> HTTPResponse:
         body = parse_json_object(request.body)
         visitor_id = gate.visitor(request, _claimed(body))

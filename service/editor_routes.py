@@ -209,7 +209,7 @@ def create_blueprint(
 
     # -- versions ------------------------------------------------------------------------------
 
-    @bp.post("/versions/<version:int>/activate")
+    @bp.post("/versions/<version:id>/activate")
     @editor
     async def activate(request: Request, version: int) -> HTTPResponse:
         async with sessions() as session:
@@ -316,7 +316,7 @@ def create_blueprint(
             rows = await usage.for_review(session, kind, limit)
         return json({"answers": [usage.answer_json(r) for r in rows]})
 
-    @bp.post("/review/<answer_id:int>/resolve")
+    @bp.post("/review/<answer_id:id>/resolve")
     @editor
     async def resolve_review(request: Request, answer_id: int) -> HTTPResponse:
         body = parse_json_object(request.body)

@@ -70,7 +70,7 @@ def create_blueprint(
             rows = await learning.list_unanswered(session, status=status, limit=limit)
         return json({"unanswered": [unanswered_json(r) for r in rows]})
 
-    @bp.post("/unanswered/<question_id:int>/resolve")
+    @bp.post("/unanswered/<question_id:id>/resolve")
     @editor
     async def resolve(request: Request, question_id: int) -> HTTPResponse:
         body = parse_json_object(request.body)
@@ -103,12 +103,12 @@ def create_blueprint(
             row = await learning.set_learned_status(session, learned_id, status)
             return json({"learned": learned_json(row)})
 
-    @bp.post("/learned/<learned_id:int>/reject")
+    @bp.post("/learned/<learned_id:id>/reject")
     @editor
     async def reject(request: Request, learned_id: int) -> HTTPResponse:
         return await set_status(learned_id, "rejected")
 
-    @bp.post("/learned/<learned_id:int>/restore")
+    @bp.post("/learned/<learned_id:id>/restore")
     @editor
     async def restore(request: Request, learned_id: int) -> HTTPResponse:
         return await set_status(learned_id, "active")
