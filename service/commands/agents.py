@@ -14,19 +14,9 @@ import sys
 import redis.asyncio as aioredis
 
 from core.settings import Settings
+from handoff import staff
 from handoff.auth import Sessions
 from handoff.presence import Presence
-from handoff.staff import (
-    ROLES,
-    add_user,
-    added_json,
-    apply_changes,
-    check_changes,
-    end_access,
-    ends_access,
-    find_user,
-    set_password,
-)
 from service.commands.common import database
 from supervision import audit
 
@@ -38,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     acts = parser.add_subparsers(dest="action", required=True)
     p = acts.add_parser("add", help="add a staff account")
     p.add_argument("username")
-    p.add_argument("--role", choices=ROLES, required=True)
+    p.add_argument("--role", choices=staff.ROLES, required=True)
     _password_stdin(p)
     p.add_argument("--skills", default="", help="comma-separated skill groups")
     p.add_argument("--max-concurrent", type=int, default=5)
@@ -47,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     acts.add_parser("enable", help="enable a disabled account").add_argument("username")
     p = acts.add_parser("set-role", help="change an account's role")
     p.add_argument("username")
-    p.add_argument("--role", choices=ROLES, required=True)
+    p.add_argument("--role", choices=staff.ROLES, required=True)
     p = acts.add_parser("reset-password", help="set a new password and end the account's sessions")
     p.add_argument("username")
     _password_stdin(p)
@@ -68,7 +58,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
     async with database(settings) as sessions:
         async with sessions.begin() as session:
             if args.action == "add":
-                user = await add_user(
+                user = await staff.add_user(
                     session,
                     args.username,
                     password,
@@ -77,31 +67,31 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
                     max_concurrent=args.max_concurrent,
                     display_name=args.display_name,
                 )
-                audit.record(session, ACTOR, "staff.add", user.username, added_json(user))
+                audit.record(session, ACTOR, "staff.add", user.username, staff.added_json(user))
                 print(f"added {user.role} {user.username}")
                 return 0
-            user = await find_user(session, args.username)
+            user = await staff.find_user(session, args.username)
             changed: dict[str, object] = {}
             if args.action in ("disable", "enable", "set-role"):
                 wanted = (
                     {"role": args.role} if args.action == "set-role" else {"enabled": args.action == "enable"}
                 )
-                changed = apply_changes(user, check_changes(wanted))
+                changed = staff.apply_changes(user, staff.check_changes(wanted))
                 if changed:
                     audit.record(session, ACTOR, "staff.change", user.username, changed)
             elif args.action == "reset-password":
-                await set_password(user, password)
+                await staff.set_password(user, password)
                 audit.record(session, ACTOR, "staff.reset_password", user.username)
             else:
                 audit.record(session, ACTOR, "staff.logout", user.username)
             user_id, username, role = user.id, user.username, user.role
         ended = 0
-        if ends_access(changed) or args.action in ("reset-password", "logout"):
+        if staff.ends_access(changed) or args.action in ("reset-password", "logout"):
             redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
             try:
                 staff_sessions = Sessions(redis, sessions)
-                if ends_access(changed):
-                    ended = await end_access(staff_sessions, Presence(redis), user_id)
+                if staff.ends_access(changed):
+                    ended = await staff.end_access(staff_sessions, Presence(redis), user_id)
                 else:
                     ended = await staff_sessions.logout_everywhere(user_id)
             finally:
