@@ -33,6 +33,7 @@ from service import (
     openapi,
     pages,
     rate_limits,
+    staff_routes,
     supervisor_routes,
     ticket_routes,
     wecom,
@@ -120,6 +121,7 @@ def create_app(
         )
     )
     app.blueprint(supervisor_routes.create_admin_blueprint(deps.staff_sessions, deps.sessions))
+    app.blueprint(staff_routes.create_blueprint(deps.staff_sessions, deps.sessions, deps.desk.assignments))
     app.blueprint(
         editor_routes.create_blueprint(
             deps.staff_sessions,

@@ -1,8 +1,9 @@
 """`kefu agents add|disable|enable|set-role|reset-password|logout`: staff accounts.
 
-Passwords are read from standard input, never from the command line. Disabling an account,
-resetting its password and ``logout`` end every session of the user at once (in Redis); a new
-role applies to running sessions within seconds (handoff.auth re-reads the user).
+Passwords are read from standard input, never from the command line. Disabling an account and
+a new role end every session of the user at once (in Redis) and set their presence offline;
+resetting the password and ``logout`` end every session. Every change is in the audit log
+(actor ``cli``), as the same changes made from the supervisor dashboard are.
 """
 
 from __future__ import annotations
@@ -13,9 +14,13 @@ import sys
 import redis.asyncio as aioredis
 
 from core.settings import Settings
+from handoff import staff
 from handoff.auth import Sessions
-from handoff.staff import ROLES, add_user, find_user, reset_password, set_enabled, set_role
+from handoff.presence import Presence
 from service.commands.common import database
+from supervision import audit
+
+ACTOR = "cli"  # the audit log's actor for changes made on the server's command line
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,7 +28,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     acts = parser.add_subparsers(dest="action", required=True)
     p = acts.add_parser("add", help="add a staff account")
     p.add_argument("username")
-    p.add_argument("--role", choices=ROLES, required=True)
+    p.add_argument("--role", choices=staff.ROLES, required=True)
     _password_stdin(p)
     p.add_argument("--skills", default="", help="comma-separated skill groups")
     p.add_argument("--max-concurrent", type=int, default=5)
@@ -32,7 +37,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     acts.add_parser("enable", help="enable a disabled account").add_argument("username")
     p = acts.add_parser("set-role", help="change an account's role")
     p.add_argument("username")
-    p.add_argument("--role", choices=ROLES, required=True)
+    p.add_argument("--role", choices=staff.ROLES, required=True)
     p = acts.add_parser("reset-password", help="set a new password and end the account's sessions")
     p.add_argument("username")
     _password_stdin(p)
@@ -49,43 +54,52 @@ def _password_stdin(parser: argparse.ArgumentParser) -> None:
 
 
 async def run(args: argparse.Namespace, settings: Settings) -> int:
-    if args.action == "add":
-        password = sys.stdin.readline().rstrip("\n")
-        async with database(settings) as sessions, sessions.begin() as session:
-            user = await add_user(
-                session,
-                args.username,
-                password,
-                args.role,
-                skills=[s.strip() for s in args.skills.split(",")],
-                max_concurrent=args.max_concurrent,
-                display_name=args.display_name,
-            )
-        print(f"added {user.role} {user.username}")
-        return 0
-    password = sys.stdin.readline().rstrip("\n") if args.action == "reset-password" else ""
+    password = sys.stdin.readline().rstrip("\n") if args.action in ("add", "reset-password") else ""
     async with database(settings) as sessions:
         async with sessions.begin() as session:
-            if args.action in ("disable", "enable"):
-                user = await set_enabled(session, args.username, args.action == "enable")
-            elif args.action == "set-role":
-                user = await set_role(session, args.username, args.role)
+            if args.action == "add":
+                user = await staff.add_user(
+                    session,
+                    args.username,
+                    password,
+                    args.role,
+                    skills=[s.strip() for s in args.skills.split(",") if s.strip()],
+                    max_concurrent=args.max_concurrent,
+                    display_name=args.display_name,
+                )
+                audit.record(session, ACTOR, "staff.add", user.username, staff.added_json(user))
+                print(f"added {user.role} {user.username}")
+                return 0
+            user = await staff.find_user(session, args.username)
+            changed: dict[str, object] = {}
+            if args.action in ("disable", "enable", "set-role"):
+                wanted = (
+                    {"role": args.role} if args.action == "set-role" else {"enabled": args.action == "enable"}
+                )
+                changed = staff.apply_changes(user, staff.check_changes(wanted))
+                if changed:
+                    audit.record(session, ACTOR, "staff.change", user.username, changed)
             elif args.action == "reset-password":
-                user = await reset_password(session, args.username, password)
+                await staff.set_password(user, password)
+                audit.record(session, ACTOR, "staff.reset_password", user.username)
             else:
-                user = await find_user(session, args.username)
+                audit.record(session, ACTOR, "staff.logout", user.username)
             user_id, username, role = user.id, user.username, user.role
         ended = 0
-        if args.action in ("disable", "reset-password", "logout"):
+        if staff.ends_access(changed) or args.action in ("reset-password", "logout"):
             redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
             try:
-                ended = await Sessions(redis, sessions).logout_everywhere(user_id)
+                staff_sessions = Sessions(redis, sessions)
+                if staff.ends_access(changed):
+                    ended = await staff.end_access(staff_sessions, Presence(redis), user_id)
+                else:
+                    ended = await staff_sessions.logout_everywhere(user_id)
             finally:
                 await redis.aclose()
     done = {
         "disable": f"disabled {username}; ended {ended} session(s)",
         "enable": f"enabled {username}",
-        "set-role": f"{username} is now {role}",
+        "set-role": f"{username} is now {role}; ended {ended} session(s)",
         "reset-password": f"new password for {username}; ended {ended} session(s)",
         "logout": f"ended {ended} session(s) of {username}",
     }
