@@ -77,7 +77,7 @@ def create_blueprint(
             raise Conflict(f"the username {fields['username']} is taken", code="username_taken") from exc
         return json({"user": answer}, status=201)
 
-    @bp.patch("/<user_id:int>")
+    @bp.patch("/<user_id:id>")
     @admin_only
     async def change(request: Request, user_id: int) -> HTTPResponse:
         changes = check_changes(parse_json_object(request.body))
@@ -96,7 +96,7 @@ def create_blueprint(
             await _refresh_presence(assignments, answer)
         return json({"user": answer, "ended_sessions": ended})
 
-    @bp.post("/<user_id:int>/reset-password")
+    @bp.post("/<user_id:id>/reset-password")
     @admin_only
     async def reset_password(request: Request, user_id: int) -> HTTPResponse:
         body = parse_json_object(request.body)
