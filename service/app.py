@@ -52,9 +52,7 @@ def create_app(
     app = Sanic(name)
     app.config.REQUEST_MAX_SIZE = 1_000_000
     app.config.FALLBACK_ERROR_FORMAT = "json"
-    # Row ids in paths (``<reply_id:id>``): digits a database integer holds, else the route does
-    # not match (404). Sanic's ``int`` takes any length and sign, which SQLite cannot bind.
-    app.router.register_pattern("id", int, r"^[0-9]{1,15}$")
+    app.router.register_pattern("id", row_id, r"^[0-9]{1,15}$")
     app.ctx.deps = deps
     errors.install(app)
     headers.install(app)
@@ -171,6 +169,14 @@ def create_app(
         await deps.close()
 
     return app
+
+
+def row_id(raw: str) -> int:
+    """A row id in a path (``<reply_id:id>``): up to 15 ASCII digits, else the route does not
+    match (404). Sanic's ``int`` takes any length and sign, which SQLite cannot bind (a 500)."""
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 15):
+        raise ValueError(raw)
+    return int(raw)
 
 
 async def reconcile_handoff(deps: Deps) -> None:

@@ -249,7 +249,7 @@ def create_blueprint(
             not isinstance(ids, list)
             or not ids
             or len(ids) > CLUSTER_SCAN
-            or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids)
+            or not all(isinstance(i, int) and not isinstance(i, bool) and 0 < i < 10**15 for i in ids)
         ):
             raise ValidationFailed("ids must be a non-empty list of question ids", code="invalid_ids")
         action = body.get("action")

@@ -74,3 +74,33 @@ async def test_a_bad_limit_on_staff_routes_is_invalid(
     _, resp = await client.get(path, params={"limit": limit}, headers=tokens[role][1])
     assert resp.status == 422, resp.text
     assert resp.json["error"]["code"] == "invalid_limit"
+
+
+@pytest.mark.parametrize("row", ["40641700463002145710424457216", "-3", "１２", "1e3"])
+@pytest.mark.parametrize(
+    ("method", "path", "role"),
+    [
+        ("delete", "/api/agent/canned/{row}", "agent"),
+        ("post", "/api/knowledge/learned/{row}/reject", "editor"),
+        ("post", "/api/knowledge/unanswered/{row}/resolve", "editor"),
+        ("post", "/api/knowledge/versions/{row}/activate", "editor"),
+    ],
+)
+async def test_a_row_id_no_database_holds_is_not_found(
+    client: SanicASGITestClient, deps: Deps, row: str, method: str, path: str, role: str
+) -> None:
+    """Found by schema fuzzing: a 29-digit id overflowed SQLite's integer into a 500."""
+    tokens = await staff_tokens(deps, client, (role,))
+    _, resp = await getattr(client, method)(path.format(row=row), headers=tokens[role][1])
+    assert resp.status == 404, resp.text
+    assert resp.json["error"]["code"]
+
+
+async def test_cluster_ids_no_database_holds_are_invalid(client: SanicASGITestClient, deps: Deps) -> None:
+    tokens = await staff_tokens(deps, client, ("editor",))
+    _, resp = await client.post(
+        "/api/knowledge/unanswered/clusters/resolve",
+        json={"action": "dismiss", "ids": [3, 411767248941646187605891481600]},
+        headers=tokens["editor"][1],
+    )
+    assert resp.status == 422 and resp.json["error"]["code"] == "invalid_ids"
