@@ -13,7 +13,7 @@ The queue is served head first: if the head conversation cannot be placed, later
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +50,7 @@ class Assigner:
         *,
         clock: Clock = system_clock,
         policies: Mapping[str, GroupPolicy] | None = None,
+        policy_source: Callable[[], Awaitable[Mapping[str, GroupPolicy]]] | None = None,
         default_policy: GroupPolicy | None = None,
         events: HandoffEvents | None = None,
         scripts: Scripts | None = None,
@@ -60,6 +61,7 @@ class Assigner:
         self._queue = queue
         self._clock = clock
         self._policies = dict(policies or {})
+        self._policy_source = policy_source
         self._default = default_policy or GroupPolicy()
         self._events = events
         self._scripts = scripts or register(client)
@@ -67,7 +69,18 @@ class Assigner:
         self._drain_locks: dict[str, asyncio.Lock] = {}
 
     def policy(self, group: str) -> GroupPolicy:
+        """The fixed policy given at construction (``policy_for`` also asks the source)."""
         return self._policies.get(group, self._default)
+
+    async def current_policies(self) -> Mapping[str, GroupPolicy]:
+        """Per-group policies now: the source's (the floor settings, which change while running)
+        over the fixed ones."""
+        if self._policy_source is None:
+            return self._policies
+        return {**self._policies, **await self._policy_source()}
+
+    async def policy_for(self, group: str) -> GroupPolicy:
+        return (await self.current_policies()).get(group, self._default)
 
     async def assign_next(self, group: str) -> Assignment | None:
         """Assign the head of ``group``'s queue; None when the queue is empty or nobody can take it."""
@@ -112,7 +125,10 @@ class Assigner:
         if view is None:
             raise NotFound(f"unknown agent {agent_id}", code="unknown_agent")
         groups = set(view.skills)
-        groups.update(g for g in await self._queue.groups() if Step.SKILL not in self.policy(g).steps)
+        policies = await self.current_policies()
+        groups.update(
+            g for g in await self._queue.groups() if Step.SKILL not in policies.get(g, self._default).steps
+        )
         # Across the agent's groups the best waiting head goes first (a VIP in ``vip`` before an
         # earlier normal customer in ``general``), one assignment at a time.
         done: list[Assignment] = []
@@ -254,7 +270,7 @@ class Assigner:
         return codec.decode(fields), flat[0] or None
 
     async def _rank(self, entry: QueueEntry, cursor: str | None) -> Ranking:
-        policy = self.policy(entry.group)
+        policy = await self.policy_for(entry.group)
         scope = entry.group if Step.SKILL in policy.steps else None
         extra = [entry.preferred_agent_id] if entry.preferred_agent_id else []
         agents = await self._presence.candidates(scope, extra)

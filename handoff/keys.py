@@ -90,3 +90,9 @@ def ws_ticket(ticket_hash: str) -> str:
 def login_failures(scope: str, subject: str) -> str:
     """Written by handoff.login_throttle: failed logins in the current window (scope account or ip)."""
     return f"kefu:throttle:login:{scope}:{subject}"
+
+
+def floor_settings_version() -> str:
+    """Written by handoff.floor_settings: a counter bumped after every committed change of the
+    groups or routing rules; each replica's reader reloads when it moves."""
+    return "kefu:floor-settings:version"

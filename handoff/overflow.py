@@ -19,6 +19,10 @@ class OverflowRule:
     max_wait: float | None = None  # seconds the oldest waiting conversation has waited
 
 
+# A group's limits when nothing else is set (the seed of migration 0014 says the same).
+DEFAULT_OVERFLOW = OverflowRule(max_length=200, max_wait=1800.0)
+
+
 def check(stats: GroupStats, rule: OverflowRule) -> Overflow | None:
     """The rule a group breaks now, if any (length first: it is what a new arrival would join)."""
     if rule.max_length is not None and stats.length >= rule.max_length:

@@ -24,6 +24,7 @@ from service import (
     customer_routes,
     editor_routes,
     errors,
+    floor_settings_routes,
     headers,
     health,
     hours_routes,
@@ -113,6 +114,9 @@ def create_app(
         )
     )
     app.blueprint(supervisor_routes.create_cases_blueprint(deps.staff_sessions, deps.sessions))
+    app.blueprint(
+        floor_settings_routes.create_blueprint(deps.staff_sessions, deps.sessions, deps.desk.floor_settings)
+    )
     app.blueprint(
         supervisor_routes.create_reports_blueprint(
             deps.staff_sessions, deps.sessions, timezone=deps.settings.business_timezone

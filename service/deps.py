@@ -26,6 +26,7 @@ from core.types import Channel
 from handoff.assigner import Assigner
 from handoff.auth import Sessions
 from handoff.events import HandoffEvents
+from handoff.floor_settings import FloorSettingsReader
 from handoff.presence import Presence
 from handoff.queue import HandoffQueue
 from handoff.repair import EngineRepair
@@ -63,7 +64,7 @@ class Deps:
             self.desk.queue,
             self.http,
             webhook_secret=self.settings.alert_webhook_secret,
-            routed_groups=lambda: [rule.group for rule in self.desk.routing.rules],
+            routed_groups=self.desk.routing.routed_groups,
         )
         self.desk.agents.observers.append(self.supervision.inspector)
         self.desk.routing.observers.append(self.supervision.inspector)
@@ -120,8 +121,9 @@ def build_deps(settings: Settings) -> Deps:
     handoff_events = HandoffEvents(client)
     queue = HandoffQueue(client, events=handoff_events)
     presence = Presence(client)
-    assigner = Assigner(client, presence, queue, events=handoff_events)
-    desk = build_desk(sessions, queue, presence, assigner, handoff_events, outbound)
+    floor_settings = FloorSettingsReader(sessions, client)
+    assigner = Assigner(client, presence, queue, events=handoff_events, policy_source=floor_settings.policies)
+    desk = build_desk(sessions, queue, presence, assigner, handoff_events, outbound, floor_settings)
     metrics = Metrics()
     switchboard = Switchboard(
         sessions, TimedBot(bot, metrics), RedisLocks(client), desk.routing, desk.csat, events, outbound

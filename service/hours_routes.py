@@ -1,4 +1,5 @@
-"""Business hours per skill group: any staff member reads them, an admin replaces them.
+"""Business hours per skill group: any staff member reads them, a supervisor or an admin
+replaces them (audited: ``hours.change`` in ``GET /api/admin/audit``).
 
 ``PUT /api/hours/<group>`` takes the schedule's JSON form (tickets.schedule_file) plus
 ``after_hours_mode`` and ``announcement``; every problem is listed at once in
@@ -18,8 +19,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from connectors.base import parse_json_object
 from core.clock import utc_now
 from core.errors import ValidationFailed
-from handoff.auth import Sessions, require_role
+from handoff.auth import Sessions, Staff, require_role
 from service.errors import error_body
+from supervision import audit
 from tickets.errors import HolidayDataMissing, ScheduleError
 from tickets.group_hours import (
     AfterHoursMode,
@@ -34,6 +36,7 @@ from tickets.hours import holiday_coverage, hours_on, is_open, next_change
 from tickets.schedule_file import schedule_from_dict, schedule_to_dict
 
 READERS = ("agent", "editor")  # between them, every staff role
+WRITERS = ("supervisor",)  # and admins, who may do everything
 EXTRA_FIELDS = ("after_hours_mode", "announcement")
 
 
@@ -54,7 +57,7 @@ def create_blueprint(
         return json(hours_json(hours, clock()))
 
     @bp.put("/<group:str>")
-    @require_role(staff_sessions, ("admin",))
+    @require_role(staff_sessions, WRITERS)
     async def put_hours(request: Request, group: str) -> HTTPResponse:
         body = parse_json_object(request.body)
         mode = body.get("after_hours_mode", "ticket")
@@ -68,6 +71,14 @@ def create_blueprint(
             return invalid(problems)
         async with sessions.begin() as session:
             hours = await save_group_hours(session, group, schedule, mode, announcement.strip(), clock())
+            staff: Staff = request.ctx.staff
+            audit.record(
+                session,
+                staff.username,
+                "hours.change",
+                group,
+                {**schedule_to_dict(schedule), "after_hours_mode": mode, "announcement": hours.announcement},
+            )
         return json(hours_json(hours, clock()))
 
     return bp

@@ -2,15 +2,16 @@
 
 Agents come from the staff accounts (agents and supervisors, plus anyone with presence), with
 their presence and load from the handoff engine (Redis) and their current conversations from
-SQL. Groups are every group known anywhere (queues, skills, routing rules), each with its queue
-length and longest wait (Redis) and its conversations waiting and with agents (SQL). Bot
+SQL. Groups are every group known anywhere (queues, skills, the floor settings' groups and
+rules), each with its queue length and longest wait (Redis) and its conversations waiting and
+with agents (SQL). Bot
 conversations have no group: ``totals.bot`` counts those active in the last 30 minutes.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -32,7 +33,7 @@ class Floor:
     sessions: async_sessionmaker[AsyncSession]
     presence: Presence
     queue: HandoffQueue
-    routed_groups: Callable[[], Iterable[str]] = lambda: ()
+    routed_groups: Callable[[], Awaitable[Iterable[str]]] = field(default=lambda: _no_groups())
     clock: Callable[[], datetime] = utc_now
 
     async def snapshot(self) -> dict[str, Any]:
@@ -95,7 +96,7 @@ class Floor:
                     "conversations": conversations.get(user.id, []),
                 }
             )
-        names = set(await self.queue.groups()) | set(self.routed_groups())
+        names = set(await self.queue.groups()) | set(await self.routed_groups())
         for user in users:
             names.update(str(s) for s in user.skills if s)
         counts: dict[str, dict[str, int]] = {}
@@ -126,3 +127,7 @@ class Floor:
             },
             "at": self.clock().isoformat(),
         }
+
+
+async def _no_groups() -> list[str]:
+    return []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 import redis.asyncio as aioredis
@@ -34,7 +34,7 @@ def build_supervision(
     http: Poster,
     *,
     webhook_secret: str,
-    routed_groups: Callable[[], Iterable[str]],
+    routed_groups: Callable[[], Awaitable[Iterable[str]]],
 ) -> Supervision:
     webhooks = Webhooks(http, webhook_secret)
     alerts = Alerts(sessions, redis, notify=webhooks.notify)

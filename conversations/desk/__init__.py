@@ -26,6 +26,7 @@ from conversations.desk.workspace import Workspace
 from conversations.outbound import Outbound
 from handoff.assigner import Assigner
 from handoff.events import HandoffEvents
+from handoff.floor_settings import FloorSettingsReader
 from handoff.presence import Presence
 from handoff.queue import HandoffQueue
 
@@ -40,6 +41,7 @@ class Desk:
     queue: HandoffQueue
     presence: Presence
     messages_left: MessagesLeft
+    floor_settings: FloorSettingsReader | None = None
 
 
 def build_desk(
@@ -49,12 +51,13 @@ def build_desk(
     assigner: Assigner,
     events: HandoffEvents,
     outbound: Outbound,
+    floor_settings: FloorSettingsReader | None = None,
 ) -> Desk:
+    """``floor_settings``: the groups and routing rules supervisors keep, read on every handoff
+    (the assigner takes the same reader for its group policies); None: the defaults."""
     assignments = Assignments(sessions, presence, assigner, outbound)
-    routing = HandoffRouting(sessions, queue, assignments, events)
-    agents = AgentActions(
-        sessions, queue, assigner, assignments, events, outbound, lambda: [r.group for r in routing.rules]
-    )
+    routing = HandoffRouting(sessions, queue, assignments, events, settings=floor_settings)
+    agents = AgentActions(sessions, queue, assigner, assignments, events, outbound, routing.routed_groups)
     return Desk(
         routing=routing,
         assignments=assignments,
@@ -64,6 +67,7 @@ def build_desk(
         queue=queue,
         presence=presence,
         messages_left=MessagesLeft(sessions, outbound),
+        floor_settings=floor_settings,
     )
 
 

@@ -7,7 +7,7 @@ and the engine's seats follow through ``Assignments``.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,8 +48,8 @@ class AgentActions:
     assignments: Assignments
     events: HandoffEvents
     outbound: Outbound
-    # the groups the routing rules send to (they change with the rules, so asked each time)
-    routed_groups: Callable[[], Iterable[str]] = lambda: [rule.group for rule in DEFAULT_RULES]
+    # the groups the floor settings know (they change with the settings, so asked each time)
+    routed_groups: Callable[[], Awaitable[Iterable[str]]] = field(default=lambda: _default_groups())
     # told after a committed reply or close (quality inspection); wired by the service
     observers: list[DeskObserver] = field(default_factory=list)
 
@@ -141,7 +141,7 @@ class AgentActions:
         async with self.sessions() as session:
             conv = await self.owned(session, staff, conversation_id)
             target_id = await self._agent_id(session, to_agent) if to_agent else None
-            if to_group and not await group_known(session, to_group, self.routed_groups()):
+            if to_group and not await group_known(session, to_group, await self.routed_groups()):
                 raise ValidationFailed(f"there is no group {to_group!r}", code="unknown_group")
             await self.assignments.channel_sessions.check_transfer(conv, to_agent)
         result = await self.assigner.transfer(conversation_id, to_agent=target_id, to_group=to_group)
@@ -236,7 +236,7 @@ class AgentActions:
         """Whom a transfer may name: the other agents (with their presence) and the groups."""
         async with self.sessions() as session:
             users = (await session.scalars(select(User).order_by(User.username))).all()
-            groups = await known_groups(session, self.routed_groups())
+            groups = await known_groups(session, await self.routed_groups())
         people = []
         for user in users:
             if user.id == staff.user_id or not ROLE_GRANTS.get(user.role, frozenset()) >= {"agent"}:
@@ -271,3 +271,7 @@ async def queue_group(session: AsyncSession, conversation_id: str) -> str | None
     """The group the conversation's latest handoff was routed to."""
     row = await session.get(QueueEntryRecord, conversation_id)
     return row.group if row is not None else None
+
+
+async def _default_groups() -> list[str]:
+    return [rule.group for rule in DEFAULT_RULES]

@@ -1,6 +1,7 @@
-"""Which agent groups exist. There is no table of groups: a group is known when an admin has
-set it up somewhere — a routing rule sends to it, its business hours are saved, or a staff
-account has it as a skill (docs/architecture.md, "Decisions")."""
+"""Which agent groups exist: a group is known when the floor settings name it (the groups
+supervisors keep and the groups routing rules send to, passed in as ``routed_groups``), its
+business hours are saved, or a staff account has it as a skill (docs/architecture.md,
+"Decisions")."""
 
 from __future__ import annotations
 

@@ -23,9 +23,10 @@ from core.lang import lang_of
 from core.types import ConversationState, HandoffRequest
 from handoff import overflow
 from handoff.events import CustomerTyping, HandoffEvents, NewMessage
+from handoff.floor_settings import DEFAULT_SETTINGS, FloorSettings, FloorSettingsReader
 from handoff.model import QueueEntry, Tier
 from handoff.queue import HandoffQueue
-from handoff.routing import DEFAULT_RULES, Rule, route
+from handoff.routing import Rule, route
 from tickets.after_hours import AfterHoursDecision, decide, decide_overflow
 from tickets.errors import BeyondHorizon, HolidayDataMissing
 from tickets.group_hours import AfterHoursMode, load_group_hours
@@ -33,28 +34,44 @@ from tickets.hours import Schedule, add_business_time
 from tickets.sla import DEFAULT_SLA_TABLE
 
 log = logging.getLogger(__name__)
-DEFAULT_OVERFLOW = overflow.OverflowRule(max_length=200, max_wait=1800.0)
 
 
 @dataclass
 class HandoffRouting:
-    """The switchboard's side of the desk (``conversations.switchboard.HandoffSink``)."""
+    """The switchboard's side of the desk (``conversations.switchboard.HandoffSink``).
+
+    Routing rules and each group's overflow limits come from the floor settings supervisors
+    keep (``handoff.floor_settings``), read on every handoff; without a reader, the defaults.
+    ``rules`` and ``overflow_rule`` pin a fixed table instead (tests, embedding).
+    """
 
     sessions: async_sessionmaker[AsyncSession]
     queue: HandoffQueue
     assignments: Assignments
     events: HandoffEvents
-    rules: Sequence[Rule] = DEFAULT_RULES
-    overflow_rule: overflow.OverflowRule = DEFAULT_OVERFLOW
+    settings: FloorSettingsReader | None = None
+    rules: Sequence[Rule] | None = None
+    overflow_rule: overflow.OverflowRule | None = None
     clock: Clock = system_clock
     observers: list[DeskObserver] = field(default_factory=list)
+
+    async def floor_settings(self, session: AsyncSession | None = None) -> FloorSettings:
+        return DEFAULT_SETTINGS if self.settings is None else await self.settings.current(session)
+
+    async def routed_groups(self) -> list[str]:
+        """The groups handoffs may be routed to now (what a transfer may name besides others)."""
+        if self.rules is not None:
+            return sorted({rule.group for rule in self.rules})
+        return (await self.floor_settings()).group_names()
 
     async def request(self, session: AsyncSession, conv: Conversation, handoff: HandoffRequest) -> list[str]:
         """Route a handed-off conversation: the queue when the group is open and not overflowing,
         else the group's after-hours mode. Runs inside the switchboard's transaction; the notices
         tell the customer what happens."""
-        group = route(handoff, self.rules)
-        decision = await self._after_hours(session, group, handoff)
+        settings = await self.floor_settings(session)
+        group = settings.route(handoff) if self.rules is None else route(handoff, self.rules)
+        limits = settings.overflow(group) if self.overflow_rule is None else self.overflow_rule
+        decision = await self._after_hours(session, group, handoff, limits)
         if decision.kind == "ticket":
             number = await conversation_tickets.open_ticket_number(session, conv.id)
             if number is None:
@@ -154,7 +171,7 @@ class HandoffRouting:
             await self.events.publish(CustomerTyping(conv.id, str(conv.assigned_agent_id), self.clock()))
 
     async def _after_hours(
-        self, session: AsyncSession, group: str, handoff: HandoffRequest
+        self, session: AsyncSession, group: str, handoff: HandoffRequest, limits: overflow.OverflowRule
     ) -> AfterHoursDecision:
         hours = await load_group_hours(session, group)
         reply_within = DEFAULT_SLA_TABLE.policy_for("normal", handoff.tier).first_response
@@ -174,7 +191,7 @@ class HandoffRouting:
                 reply_within=reply_within,
                 announcement=hours.announcement,
             )
-            if decision.kind == "queue" and overflow.check(await self.queue.stats(group), self.overflow_rule):
+            if decision.kind == "queue" and overflow.check(await self.queue.stats(group), limits):
                 # An overflowing queue offers the same choices as after hours (issue 5); the
                 # group is open, so a ticket promises a reply in its own business time.
                 decision = decide_overflow(

@@ -239,3 +239,87 @@ def test_staff_settings_add_an_agent_who_logs_in_and_disabling_signs_them_out(
     finally:
         agent_page.context.close()
         page.context.close()
+
+
+GROUPS = "/api/supervisor/settings/groups"
+RULES = "/api/supervisor/settings/routing-rules"
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def test_a_routing_rule_sends_english_customers_to_their_group(
+    browser: Browser, stack: Stack, supervisor: dict[str, str]
+) -> None:
+    """The supervisor adds the group ``english`` (open around the clock) and a rule sending
+    English-speaking customers there, in the page of one replica; a customer asking for a human
+    in English on the widget of the other replica waits in that group's queue."""
+    url = stack.service_url
+    rules_before = httpx.get(f"{url}{RULES}", headers=supervisor, timeout=10).json()["rules"]
+    page = open_dashboard(browser, stack, "en")
+    widget = None
+    conversation = None
+    try:
+        page.get_by_test_id("tab-settings").click()
+        page.get_by_test_id("group-new-name").fill("english")
+        page.get_by_test_id("group-new-zh").fill("英语")
+        page.get_by_test_id("group-new-en").fill("English")
+        page.get_by_test_id("group-add").click()
+        expect(page.get_by_test_id("group-row-english")).to_be_visible()
+
+        hours = page.get_by_test_id("hours-settings")
+        hours.get_by_test_id("hours-group").select_option("english")
+        expect(hours.get_by_test_id("hours-status")).to_contain_text("default hours")
+        for day in DAYS:
+            hours.get_by_test_id(f"hours-{day}").fill("00:00-24:00")
+        hours.get_by_test_id("hours-save").click()
+        expect(hours.get_by_test_id("hours-notice")).to_have_text("Saved")
+
+        routing = page.get_by_test_id("routing-settings")
+        routing.get_by_test_id("routing-add").click()
+        first = routing.get_by_test_id("routing-rule").first
+        first.get_by_test_id("routing-lang").select_option("en")
+        first.get_by_test_id("routing-group").select_option("english")
+        routing.get_by_test_id("routing-save").click()
+        expect(routing.get_by_test_id("routing-notice")).to_have_text("Saved")
+        routing.scroll_into_view_if_needed()
+        page.screenshot(path=str(SHOTS / "supervisor-routing-en.png"), full_page=True)
+
+        widget = browser.new_context(locale="en-US").new_page()
+        widget.goto(f"{stack.service_urls[-1]}/?lang=en")  # the other replica
+        widget.get_by_test_id("input").fill("i want to talk to a human")
+        widget.get_by_test_id("send").click()
+        expect(widget.get_by_test_id("state")).to_contain_text("queue", timeout=30_000)
+        conversation = widget.evaluate("window.localStorage.getItem('kefu.conversation_id')")
+
+        page.get_by_test_id("tab-floor").click()
+        english = page.get_by_test_id("group-english")
+        expect(english.get_by_test_id("queue-length")).to_have_text("1", timeout=15_000)
+        floor = httpx.get(f"{url}/api/supervisor/floor", headers=supervisor, timeout=10).json()
+        [group] = [g for g in floor["groups"] if g["group"] == "english"]
+        assert group["queued"] == 1
+
+        zh = open_dashboard(browser, stack, "zh")
+        try:
+            zh.get_by_test_id("tab-settings").click()
+            expect(zh.get_by_test_id("routing-rule").first.get_by_test_id("routing-group")).to_have_value(
+                "english"
+            )
+            zh.get_by_test_id("routing-settings").scroll_into_view_if_needed()
+            zh.screenshot(path=str(SHOTS / "supervisor-routing-zh.png"), full_page=True)
+        finally:
+            zh.context.close()
+    finally:
+        # The stack is shared: the waiting customer moves to general, the rules and groups go back.
+        if conversation:
+            httpx.post(
+                f"{url}/api/agent/conversations/{conversation}/transfer",
+                json={"to_group": "general"},
+                headers=supervisor,
+                timeout=10,
+            )
+        restored = httpx.put(f"{url}{RULES}", json={"rules": rules_before}, headers=supervisor, timeout=10)
+        assert restored.status_code == 200, restored.text
+        httpx.delete(f"{url}{GROUPS}/english", headers=supervisor, timeout=10)
+        if widget is not None:
+            widget.context.close()
+        page.context.close()
+    assert httpx.get(f"{url}{RULES}", headers=supervisor, timeout=10).json()["rules"] == rules_before

@@ -101,12 +101,20 @@ async def test_admin_sets_hours_that_tickets_then_follow(
     assert view.first_response_due == sh(2025, 10, 9, 14)  # 4 open hours of the office, lunch excluded
 
 
-async def test_only_admins_write(client: SanicASGITestClient, staff: dict[str, tuple[int, Headers]]) -> None:
+async def test_only_supervisors_and_admins_write(
+    client: SanicASGITestClient, staff: dict[str, tuple[int, Headers]]
+) -> None:
     _, resp = await client.put("/api/hours/general", json=OFFICE)
     assert resp.status == 401
-    for role in ("agent", "supervisor", "editor"):
+    for role in ("agent", "editor"):
         _, resp = await client.put("/api/hours/general", json=OFFICE, headers=auth(staff, role))
         assert resp.status == 403 and resp.json["error"]["code"] == "forbidden_role", role
+    _, resp = await client.put("/api/hours/general", json=OFFICE, headers=auth(staff, "supervisor"))
+    assert resp.status == 200, resp.text
+    _, resp = await client.get("/api/admin/audit", headers=auth(staff, "admin"))
+    [entry] = [e for e in resp.json["entries"] if e["action"] == "hours.change"]
+    assert entry["actor"] == "supervisor1" and entry["target"] == "general"
+    assert entry["data"]["weekly"]["mon"] == ["09:00-12:00", "13:00-18:00"]
     _, resp = await client.get("/api/hours/general")
     assert resp.status == 401
 

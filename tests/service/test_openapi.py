@@ -49,6 +49,8 @@ CODE_SOURCES = (
     "service/admin_routes.py",
     "service/staff_routes.py",
     "service/supervisor_routes.py",
+    "service/floor_settings_routes.py",
+    "handoff/floor_settings.py",
     "supervision/alerts.py",
     "supervision/words.py",
     "supervision/scoring.py",

@@ -9,6 +9,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import create_engine, inspect, select
 
+from handoff.floor_settings import DEFAULT_SETTINGS, GroupSettings, assemble
+from handoff.model import Step
+from handoff.overflow import OverflowRule
+from handoff.routing import Rule
 from service.schema import metadata
 from store.engine import sync_url
 from store.migrate import downgrade, upgrade
@@ -82,4 +86,35 @@ def test_app_users_are_renamed_into_their_app(tmp_path: Path) -> None:
     with engine.connect() as conn:
         assert set(conn.scalars(select(conversations.c.channel_user_id))) == {"u1", "u2"}
         assert set(conn.scalars(select(identities.c.channel_user_id))) == {"u1", "u2"}
+    engine.dispose()
+
+
+def test_the_floor_settings_seed_is_what_the_constants_said(tmp_path: Path) -> None:
+    """Upgrading changes no routing: the seeded groups and rules equal the old constants."""
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    upgrade(url)
+    groups, rules = (metadata.tables[name] for name in ("handoff_groups", "routing_rules"))
+    engine = create_engine(url)
+    with engine.connect() as conn:
+        seeded = assemble(
+            [
+                GroupSettings(
+                    row.name,
+                    row.display_zh,
+                    row.display_en,
+                    frozenset(Step(s) for s in row.steps),
+                    OverflowRule(row.overflow_max_length, row.overflow_max_wait),
+                    row.enabled,
+                )
+                for row in conn.execute(select(groups))
+            ],
+            [
+                Rule(row.group, row.channel, row.entry_point, row.lang, row.tier, row.topic)
+                for row in conn.execute(select(rules).order_by(rules.c.position))
+            ],
+        )
+    assert seeded == DEFAULT_SETTINGS
+    downgrade(url, "0013")
+    with engine.connect() as conn:
+        assert not {"handoff_groups", "routing_rules"} & set(inspect(conn).get_table_names())
     engine.dispose()
