@@ -168,6 +168,9 @@ class Switchboard:
             metadata["request_id"] = served
         try:
             replies = await self._bot.send(conv.id, msg.text, metadata)
+            if not any(reply.text or reply.buttons or reply.custom for reply in replies):
+                # Rasa answers nothing when its action server is down; every turn of ours says something
+                raise Unavailable("the bot answered nothing", code="bot_unavailable")
         except Unavailable:
             signal = HandoffSignal(HandoffReason.BOT_UNAVAILABLE)
             replies = [BotReply(text=text_for("bot_unavailable", lang), custom=signal.encode())]

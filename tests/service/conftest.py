@@ -29,11 +29,14 @@ class ScriptedBot:
     def __init__(self) -> None:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.down = False
+        self.silent = False  # as Rasa answers when its action server is down: nothing at all
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
         self.calls.append((sender, text, metadata))
         if self.down:
             raise Unavailable("down", code="bot_unavailable")
+        if self.silent:
+            return []
         if "诗" in text:
             return [
                 BotReply(

@@ -81,6 +81,15 @@ async def test_bot_down_hands_off_and_keeps_the_message(
     assert resp.json["messages"][0]["text"] == "hello"
 
 
+async def test_a_bot_that_answers_nothing_counts_as_down(
+    client: SanicASGITestClient, bot: ScriptedBot
+) -> None:
+    bot.silent = True
+    status, body = await post(client, {"visitor_id": "v5", "text": "退款多久到账", "lang": "zh"})
+    assert status == 200 and body["state"] == "queued"
+    assert body["replies"]  # the customer is told, never left with nothing
+
+
 async def test_customers_see_only_their_own_conversation(client: SanicASGITestClient) -> None:
     _, body = await post(client, {"visitor_id": "owner", "text": "hi"})
     _, resp = await client.get(
