@@ -1,5 +1,5 @@
-"""One running system (real Redis, Rasa, action server, service) shared by the integration tests,
-with WeCom pointed at the protocol-faithful fake of Tencent's API."""
+"""One running system (real Redis, PostgreSQL, Rasa, action server, two service replicas) shared
+by the integration tests, with WeCom pointed at the protocol-faithful fake of Tencent's API."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from aiohttp import web
 from playwright.sync_api import Browser, sync_playwright
 
 from tests.fakes.wecom_api import FakeWeCom, create_fake_wecom
-from tests.support.processes import free_port, wait_for_port
+from tests.support.processes import create_database, free_port, wait_for_port
 from tests.support.stack import Stack, running_stack
 
 CORP_ID = "ww00integration0001"
@@ -103,6 +103,7 @@ def wecom() -> Iterator[FakeWeComServer]:
 def stack(
     tmp_path_factory: pytest.TempPathFactory,
     redis_url: str,
+    postgres_url: str,
     wecom: FakeWeComServer,
     app_webhook: AppWebhookServer,
 ) -> Iterator[Stack]:
@@ -119,7 +120,11 @@ def stack(
     # The stack lives for the whole session, also while later unit tests flush database 0 and
     # run their own delivery workers there: it keeps its keys in a database of its own.
     stack_redis = redis_url.rsplit("/", 1)[0] + "/2"
-    with running_stack(tmp_path_factory.mktemp("stack"), stack_redis, replicas=2, extra_env=extra) as running:
+    # PostgreSQL, two replicas, as production runs (a database of its own on the session's server).
+    database = create_database(postgres_url, "kefu_stack")
+    with running_stack(
+        tmp_path_factory.mktemp("stack"), stack_redis, replicas=2, extra_env=extra, database_url=database
+    ) as running:
         yield running
 
 

@@ -4,7 +4,6 @@ agents in the console on the other."""
 
 from __future__ import annotations
 
-import sqlite3
 import uuid
 from typing import Any
 
@@ -197,12 +196,11 @@ def test_a_vip_jumps_the_queue(browser: Browser, stack: Stack) -> None:
     say(vip, "你好")
     expect(vip.get_by_test_id("msg-bot").last).to_be_visible(timeout=BOT_WAIT)
     visitor = vip.evaluate("window.localStorage.getItem('kefu.visitor_id')")
-    with sqlite3.connect(stack.env["DATABASE_URL"].removeprefix("sqlite:///")) as db:  # an admin's doing
-        db.execute(
-            "UPDATE customers SET tier = 'S', display_name = '金卡 王女士' WHERE id IN "
-            "(SELECT customer_id FROM channel_identities WHERE channel_user_id = ?)",
-            (visitor,),
-        )
+    stack.sql(  # an admin's doing
+        "UPDATE customers SET tier = 'S', display_name = '金卡 王女士' WHERE id IN "
+        "(SELECT customer_id FROM channel_identities WHERE channel_user_id = :visitor)",
+        visitor=visitor,
+    )
     vip.get_by_test_id("talk-to-human").click()
     expect(vip.get_by_test_id("state")).to_contain_text("排队", timeout=BOT_WAIT)
 

@@ -11,6 +11,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import psycopg
+from psycopg import sql
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -77,6 +80,13 @@ def redis_server(workdir: Path, port: int | None = None, *, fsync: str = "always
         yield f"redis://127.0.0.1:{port}/0"
     finally:
         stop(proc)
+
+
+def create_database(server_url: str, name: str) -> str:
+    """A new, empty database on the server of ``server_url``: its URL."""
+    with psycopg.connect(server_url, autocommit=True) as connection:
+        connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return server_url.rsplit("/", 1)[0] + f"/{name}"
 
 
 @contextmanager

@@ -15,10 +15,13 @@ from collections.abc import Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+import sqlalchemy
 
 from core.settings import ROOT
+from store.engine import sync_url
 from tests.support.processes import free_port, stop
 from tests.support.rasa import ACTIONS_SECRET, RASA_TOKEN
 
@@ -38,6 +41,9 @@ class Stack:
     services: list[subprocess.Popen[bytes]] = field(default_factory=list)
     service_envs: list[dict[str, str]] = field(default_factory=list)
     pids: dict[str, int] = field(default_factory=dict)  # "actions", "rasa", "service0", ...
+    # how to start "rasa" and "actions" again: command, environment, readiness URL
+    helpers: dict[str, tuple[list[str], dict[str, str], str]] = field(default_factory=dict)
+    helper_procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     @property
     def service_url(self) -> str:
@@ -60,6 +66,29 @@ class Stack:
             )
         self.services[index] = proc
         _wait_http(f"{self.service_urls[index]}/healthz", proc, log, 120)
+
+    def stop_helper(self, name: str) -> None:
+        """Stop Rasa or the action server ("rasa", "actions") as an operator would (SIGTERM)."""
+        stop(self.helper_procs[name], timeout=30)
+
+    def start_helper(self, name: str, timeout: float = 300) -> None:
+        cmd, env, ready = self.helpers[name]
+        log = self.workdir / f"{name}-restarted.log"
+        with log.open("ab") as out:
+            proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT)
+        self.helper_procs[name] = proc
+        self.pids[name] = proc.pid
+        _wait_http(ready, proc, log, timeout)
+
+    def sql(self, query: str, **params: object) -> list[tuple[Any, ...]]:
+        """One statement on the stack's own database (SQLite or PostgreSQL), committed: its rows."""
+        engine = sqlalchemy.create_engine(sync_url(self.env["DATABASE_URL"]))
+        try:
+            with engine.begin() as connection:
+                result = connection.execute(sqlalchemy.text(query), params)
+                return [tuple(row) for row in result] if result.returns_rows else []
+        finally:
+            engine.dispose()
 
     def kefu(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
         """Run the `kefu` CLI against this stack's database and knowledge directory."""
@@ -178,12 +207,14 @@ def running_stack(
     extra_env: Mapping[str, str] | None = None,
     rasa_workers: int = 1,
     action_workers: int = 1,
+    database_url: str | None = None,
 ) -> Iterator[Stack]:
     """``rasa_workers`` / ``action_workers``: Sanic worker processes of Rasa (``SANIC_WORKERS``,
-    possible because the lock store is Redis) and of the action server."""
+    possible because the lock store is Redis) and of the action server. ``database_url``: the
+    database (default: SQLite in ``workdir``)."""
     if not any(MODEL_DIR.glob("*.tar.gz")):
         subprocess.run(["bash", str(ROOT / "scripts" / "train-bot.sh")], check=True, cwd=ROOT)
-    env = base_env(workdir, redis_url)
+    env = base_env(workdir, redis_url, database_url)
     env.update(extra_env or {})
     prepare_data(env)
     actions_port, rasa_port = free_port(), free_port()
@@ -194,44 +225,44 @@ def running_stack(
     env.setdefault("KEFU_ACTIONS_SECRET", ACTIONS_SECRET)  # Rasa sends it; the action server requires it
     with ExitStack() as stack:
         actions_url = f"http://127.0.0.1:{actions_port}"
-        actions = stack.enter_context(
-            process(
-                "actions",
-                [str(MAIN_PY), "-m", "service.action_server"],
-                {**env, "ACTION_SERVER_SANIC_WORKERS": str(action_workers)},
-                workdir,
-                f"{actions_url}/health",
-            )
+        actions_start = (
+            [str(MAIN_PY), "-m", "service.action_server"],
+            {**env, "ACTION_SERVER_SANIC_WORKERS": str(action_workers)},
+            f"{actions_url}/health",
         )
+        actions = stack.enter_context(process("actions", *actions_start[:2], workdir, actions_start[2]))
         rasa_url = f"http://127.0.0.1:{rasa_port}"
-        rasa = stack.enter_context(
-            process(
-                "rasa",
-                [
-                    str(RASA),
-                    "run",
-                    "--enable-api",
-                    "--auth-token",
-                    env["KEFU_RASA_TOKEN"],
-                    "-i",
-                    "127.0.0.1",
-                    "-p",
-                    str(rasa_port),
-                    "-m",
-                    str(MODEL_DIR),
-                    "--endpoints",
-                    str(ROOT / "bot" / "endpoints.yml"),
-                    "--credentials",
-                    str(ROOT / "bot" / "credentials.yml"),
-                ],
-                {**env, "SANIC_WORKERS": str(rasa_workers)},
-                workdir,
-                f"{rasa_url}/status?token={env['KEFU_RASA_TOKEN']}",
-                timeout=300,
-            )
+        rasa_start = (
+            [
+                str(RASA),
+                "run",
+                "--enable-api",
+                "--auth-token",
+                env["KEFU_RASA_TOKEN"],
+                "-i",
+                "127.0.0.1",
+                "-p",
+                str(rasa_port),
+                "-m",
+                str(MODEL_DIR),
+                "--endpoints",
+                str(ROOT / "bot" / "endpoints.yml"),
+                "--credentials",
+                str(ROOT / "bot" / "credentials.yml"),
+            ],
+            {**env, "SANIC_WORKERS": str(rasa_workers)},
+            f"{rasa_url}/status?token={env['KEFU_RASA_TOKEN']}",
         )
+        rasa = stack.enter_context(process("rasa", *rasa_start[:2], workdir, rasa_start[2], timeout=300))
         running = Stack(
-            env, [], rasa_url, actions_url, workdir, pids={"actions": actions.pid, "rasa": rasa.pid}
+            env,
+            [],
+            rasa_url,
+            actions_url,
+            workdir,
+            pids={"actions": actions.pid, "rasa": rasa.pid},
+            helpers={"actions": actions_start, "rasa": rasa_start},
+            helper_procs={"actions": actions, "rasa": rasa},
         )
         for i in range(replicas):
             port = free_port()
@@ -254,5 +285,5 @@ def running_stack(
         try:
             yield running
         finally:
-            for proc in running.services:  # a replica restarted by a test is not in the ExitStack
+            for proc in [*running.services, *running.helper_procs.values()]:  # restarted by a test
                 stop(proc)

@@ -176,7 +176,9 @@
         var err = (data && data.error) || {};
         if (err.code === "invalid_visitor_token") visitorToken.forget();
         throw new ApiError(resp.status, String(err.code || "http_" + resp.status),
-          typeof err.message === "string" ? err.message : "", resp.status >= 500 || resp.status === 408);
+          typeof err.message === "string" ? err.message : "",
+          // busy: another replica holds the conversation (or died holding it, until its lock lapses)
+          resp.status >= 500 || resp.status === 408 || err.code === "conversation_busy");
       });
     }, function () {
       throw new ApiError(0, "network", "", true);
