@@ -31,7 +31,7 @@ from connectors.base import (
 )
 from connectors.visitor_token import HEADER, SUBPROTOCOL, VisitorTokens
 from core.errors import RateLimited, Unauthenticated, ValidationFailed
-from core.types import Channel, HandleResult, InboundMessage, message_json
+from core.types import LAST_MESSAGE_ID, Channel, HandleResult, InboundMessage, message_json
 
 
 def parse_web_message(data: dict[str, Any]) -> InboundMessage:
@@ -146,7 +146,7 @@ def create_blueprint(
     async def socket(request: Request, ws: Websocket) -> None:
         visitor_id = gate.visitor(request, token=socket_token(request) or "")
         conversation_id = require_id(request.args.get("conversation_id"), "conversation_id")
-        await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, 2**62)
+        await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, LAST_MESSAGE_ID)
         try:
             async with slots.socket(visitor_id) if slots else contextlib.nullcontext():
                 async for event in events.subscribe(conversation_id):

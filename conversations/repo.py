@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.tables import ChannelIdentity, Conversation, Customer, Message, StateTransition
 from core.errors import NotFound
-from core.types import ConversationState
+from core.types import LAST_MESSAGE_ID, ConversationState
 from store.base import utcnow
 
 
@@ -150,6 +150,8 @@ async def messages_after(
     include_notes: bool = False,
     limit: int = 200,
 ) -> Sequence[Message]:
+    if after >= LAST_MESSAGE_ID:  # nothing can follow it (and PostgreSQL refuses a larger integer)
+        return []
     query = select(Message).where(Message.conversation_id == conversation_id, Message.id > after)
     if not include_notes:
         query = query.where(Message.sender != "note")

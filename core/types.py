@@ -12,6 +12,9 @@ from typing import Any, Literal
 Lang = Literal["zh", "en"]
 LANGS: tuple[Lang, ...] = ("zh", "en")
 
+# The largest message id (an INTEGER column on PostgreSQL): "after" it, there is nothing.
+LAST_MESSAGE_ID = 2**31 - 1
+
 
 class Channel(StrEnum):
     WEB = "web"

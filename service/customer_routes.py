@@ -20,7 +20,7 @@ from connectors.web import VisitorGate
 from conversations.desk import Desk
 from conversations.views import message_json
 from core.errors import ValidationFailed
-from core.types import Channel
+from core.types import LAST_MESSAGE_ID, Channel
 from knowledge import usage
 
 MAX_NAME = 64
@@ -36,7 +36,7 @@ def create_blueprint(
     async def rate(request: Request, conversation_id: str) -> HTTPResponse:
         body = parse_json_object(request.body)
         visitor_id = gate.visitor(request, _claimed(body))
-        transcript = await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, 2**62)
+        transcript = await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, LAST_MESSAGE_ID)
         rating, comment = body.get("rating"), body.get("comment", "")
         if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
             raise ValidationFailed("rating must be a whole number from 1 to 5", code="invalid_rating")
@@ -50,7 +50,7 @@ def create_blueprint(
     @bp.post("/conversations/<conversation_id:str>/typing")
     async def typing(request: Request, conversation_id: str) -> HTTPResponse:
         visitor_id = gate.visitor(request, _claimed(parse_json_object(request.body)))
-        transcript = await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, 2**62)
+        transcript = await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, LAST_MESSAGE_ID)
         if transcript.state == "agent":
             await desk.routing.customer_typing(conversation_id)
         return json({"ok": True})
@@ -106,7 +106,7 @@ def feedback_blueprint(
         helpful = body.get("helpful")
         if not isinstance(helpful, bool):
             raise ValidationFailed("helpful must be true or false", code="invalid_helpful")
-        await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, 2**62)
+        await transcripts.for_customer(conversation_id, Channel.WEB, visitor_id, LAST_MESSAGE_ID)
         async with sessions.begin() as session:
             await usage.rate(session, conversation_id, message_id, helpful)
         return json({"ok": True})

@@ -6,6 +6,7 @@ import asyncio
 import os
 import shutil
 import tempfile
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -15,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from store.engine import create_engine, session_factory
 from store.migrate import upgrade
-from tests.support.processes import postgres_server, redis_server
+from tests.support.processes import create_database, postgres_server, redis_server
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
@@ -49,6 +50,24 @@ def sqlite_url(tmp_path: Path) -> str:
 async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Sessions on a fresh SQLite database migrated with Alembic (the real schema path)."""
     url = f"sqlite:///{tmp_path / 'kefu.db'}"
+    await asyncio.to_thread(upgrade, url)
+    engine = create_engine(url)
+    try:
+        yield session_factory(engine)
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+async def each_database(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """Sessions on a freshly migrated database of each kind (PostgreSQL: a new database per test)."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'kefu.db'}"
+    else:
+        server: str = request.getfixturevalue("postgres_url")
+        url = create_database(server, f"t_{uuid.uuid4().hex[:12]}")
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
     try:

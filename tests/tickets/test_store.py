@@ -6,18 +6,12 @@ The parametrised tests run on SQLite and, marked ``postgres``, on a fresh Postgr
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import tickets as service
-from store.engine import create_engine, session_factory
-from store.migrate import upgrade
 from tests.tickets.db import conversation_with
 from tests.tickets.schedules import office, sh
 from tickets import store
@@ -30,35 +24,9 @@ from tickets.tables import Ticket
 Sessions = async_sessionmaker[AsyncSession]
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Sessions]:
-    """Sessions on a freshly migrated database of each kind (PostgreSQL: a new database per test)."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'kefu.db'}"
-        await asyncio.to_thread(upgrade, url)
-        async for sessions in _sessions(url):
-            yield sessions
-        return
-    server: str = request.getfixturevalue("postgres_url")
-    name = f"tickets_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(server, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    url = server.rsplit("/", 1)[0] + "/" + name
-    try:
-        await asyncio.to_thread(upgrade, url)
-        async for sessions in _sessions(url):
-            yield sessions
-    finally:
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE "{name}"')
-
-
-async def _sessions(url: str) -> AsyncIterator[Sessions]:
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+@pytest.fixture
+def db(each_database: Sessions) -> Sessions:
+    return each_database
 
 
 def test_number_format_and_the_beijing_day() -> None:
