@@ -23,8 +23,10 @@ class TranscriptReader(Protocol):
 
 
 class VisitorDirectory(Protocol):
-    async def known(self, channel: str, channel_user_id: str) -> bool:
-        """Whether this channel user has written before (has a conversation)."""
+    async def known(self, channel: str, channel_user_id: str, retrying: str = "") -> bool:
+        """Whether this channel user has written before: has a conversation whose first message
+        is not ``retrying`` (the client id of a first message sent again because its answer,
+        and the visitor token in it, was lost)."""
         ...
 
 

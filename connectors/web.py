@@ -96,12 +96,13 @@ class VisitorGate:
         return visitor_id
 
     async def first_contact_or_own(
-        self, request: Request, visitor_id: str, visitors: VisitorDirectory
+        self, request: Request, visitor_id: str, visitors: VisitorDirectory, retrying: str = ""
     ) -> None:
-        """First contact needs no token; a visitor who has written before must show theirs."""
+        """First contact needs no token (nor does the first message sent again, ``retrying``);
+        a visitor who has written before must show theirs."""
         offered = request.headers.get(HEADER)
         if self.tokens.visitor_of(offered) != visitor_id and (
-            offered or await visitors.known(Channel.WEB, visitor_id)
+            offered or await visitors.known(Channel.WEB, visitor_id, retrying)
         ):
             raise _bad_token()
 
@@ -120,7 +121,7 @@ def create_blueprint(
     @bp.post("/messages")
     async def post_message(request: Request) -> HTTPResponse:
         msg = parse_web_message(parse_json_object(request.body))
-        await gate.first_contact_or_own(request, msg.channel_user_id, visitors)
+        await gate.first_contact_or_own(request, msg.channel_user_id, visitors, msg.channel_message_id)
         body = result_json(await handler.handle(msg))
         body["visitor_token"] = tokens.issue(msg.channel_user_id)
         return json_response(body)

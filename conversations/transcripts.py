@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import repo
-from conversations.tables import Conversation
+from conversations.tables import Conversation, Message
 from conversations.views import view_of
 from core.errors import NotFound
 from core.types import Transcript
@@ -24,15 +24,22 @@ class SqlTranscripts:
         self._sessions = sessions
         self._position = position  # the live queue position (Redis), while queued
 
-    async def known(self, channel: str, channel_user_id: str) -> bool:
-        """Whether this channel user has a conversation (a visitor's first contact has none)."""
+    async def known(self, channel: str, channel_user_id: str, retrying: str = "") -> bool:
+        """Whether this channel user has written before (a visitor's first contact has no
+        conversation). A first message sent again (``retrying``: its client id) is not "before":
+        its answer, with the visitor's token, may have been lost to an error."""
         async with self._sessions() as session:
-            found = await session.scalar(
-                select(Conversation.id)
+            found = await session.execute(
+                select(Conversation.id, Message.client_message_id)
+                .outerjoin(Message, Message.conversation_id == Conversation.id)
                 .where(Conversation.channel == channel, Conversation.channel_user_id == channel_user_id)
+                .order_by(Message.id)
                 .limit(1)
             )
-        return found is not None
+            first = found.first()
+        if first is None:
+            return False
+        return not (retrying and first.client_message_id == retrying)
 
     async def for_customer(
         self, conversation_id: str, channel: str, channel_user_id: str, after: int

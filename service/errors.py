@@ -10,6 +10,7 @@ from redis.exceptions import LockError
 from sanic import Request, Sanic
 from sanic.exceptions import SanicException
 from sanic.response import HTTPResponse, json
+from sqlalchemy.exc import OperationalError
 
 from core.errors import KefuError, RateLimited
 
@@ -28,6 +29,15 @@ async def handle_error(request: Request, exc: Exception) -> HTTPResponse:
         return json(error_body(exc.code, exc.message), status=exc.status, headers=headers)
     if isinstance(exc, LockError):
         return json(error_body("conversation_busy", "this conversation is busy, retry shortly"), status=409)
+    if isinstance(exc, OperationalError):
+        # SQLite busy past its timeout (two replicas on one file under load), or the database
+        # unreachable: the request can be tried again; nothing was half done (one transaction)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, exc.orig)
+        return json(
+            error_body("database_busy", "the database is busy, retry shortly"),
+            status=503,
+            headers={"Retry-After": "1"},
+        )
     if isinstance(exc, RedisConnectionError):
         log.error("redis unavailable on %s %s", request.method, request.path)
         return json(error_body("unavailable", "a backing service is unavailable"), status=503)

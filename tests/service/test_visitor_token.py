@@ -46,6 +46,29 @@ async def test_the_first_message_gets_a_token_and_later_ones_need_it(client: San
     ]
 
 
+async def test_a_first_message_sent_again_gets_the_token_its_lost_answer_carried(
+    client: SanicASGITestClient,
+) -> None:
+    """Found by the soak: a first message stored before an error (its answer, and the token in it,
+    lost) locked the visitor out, since every later message needed the token."""
+    first = {"visitor_id": "v-retry", "text": "hello", "client_message_id": "c-first-1"}
+    await client.post("/api/web/messages", json=first)  # the answer never reaches the widget
+    _, again = await client.post("/api/web/messages", json=first)
+    assert again.status == 200 and again.json["duplicate"] is True
+    assert again.json["visitor_token"].startswith("v-retry.")
+    # Any other message without the token is still refused: only the same first message passes.
+    _, other = await client.post(
+        "/api/web/messages", json={**first, "client_message_id": "c-other", "text": "hi"}
+    )
+    assert refused(other)
+    token = {HEADER: again.json["visitor_token"]}
+    await client.post(
+        "/api/web/messages", json={**first, "client_message_id": "c-2", "text": "x"}, headers=token
+    )
+    _, late = await client.post("/api/web/messages", json=first)  # no longer the newest, still first
+    assert late.status == 200
+
+
 async def test_forged_and_borrowed_tokens_are_refused(client: SanicASGITestClient, deps: Deps) -> None:
     body = await first_message(client, "victim")
     conv = body["conversation_id"]
