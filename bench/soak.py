@@ -211,6 +211,11 @@ async def customer(soak: Soak, index: int, http: httpx.AsyncClient) -> None:
                 },
                 headers=visitors.headers(visitor),
             )
+            if resp is None and not visitors.headers(visitor):
+                # The first answer, and with it the visitor token, was lost: the widget cannot go
+                # on as this visitor (the service now knows it and wants the token).
+                soak.events["first_answer_lost"] += 1
+                break
             if resp is not None:
                 now = str(visitors.remember(visitor, resp.json())["state"])
                 soak.states[now] += 1
@@ -305,6 +310,29 @@ def memory_summary(samples: list[dict[str, Any]], warm_up_s: float) -> dict[str,
     return summary
 
 
+def logged_errors(workdir: Path) -> dict[str, int]:
+    """Error lines the processes logged, counted by process and message."""
+    found: Counter[str] = Counter()
+    for log in sorted(workdir.glob("*.log")):
+        for line in log.read_text(errors="replace").splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                entry = None
+            if isinstance(entry, dict):
+                if entry.get("level") in ("ERROR", "CRITICAL"):
+                    exc = [
+                        line
+                        for line in str(entry.get("exc") or "").strip().splitlines()
+                        if not line.startswith("(Background on this error")  # SQLAlchemy's link
+                    ]
+                    cause = f" | {exc[-1]}" if exc else ""
+                    found[f"{log.stem}: {str(entry.get('message'))[:200]}{cause[:200]}"] += 1
+            elif " ERROR " in line or line.startswith("ERROR"):
+                found[f"{log.stem}: {line[:200]}"] += 1
+    return dict(found.most_common(20))
+
+
 # --- running it --------------------------------------------------------------------------------
 
 
@@ -372,6 +400,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                 flush=True,
             )
             measured = asyncio.run(soak_run(stack, args, pids))
+            measured["logged_errors"] = logged_errors(workdir)
     return {
         "started_at": started,
         "ended_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
@@ -403,6 +432,8 @@ def print_report(result: dict[str, Any]) -> None:
         f"customers {events.get('customers', 0)}, handoffs {events.get('handoffs', 0)},"
         f" closes {events.get('closes', 0)}; states seen {result['customer_states_seen']}"
     )
+    for message, n in result["logged_errors"].items():
+        print(f"  logged {n} x {message}")
     warm = result["parameters"]["warm_up"]
     print(f"\nresident memory, MiB (after warm-up = first sample at or after {warm:.0f} s)")
     print(f"{'process':<10} {'start':>7} {'warm':>7} {'last':>7} {'max':>7} {'growth':>7} {'MiB/min':>8}")
