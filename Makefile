@@ -1,4 +1,4 @@
-.PHONY: run test setup lint bench clean
+.PHONY: run test setup lint bench soak clean
 
 run:     ## set up everything and start the whole system with demo data
 	bash scripts/run.sh
@@ -17,6 +17,9 @@ lint:    ## ruff + mypy
 bench:   ## every benchmark (each also runs alone: python -m bench.NAME)
 	.venv/bin/python -m bench.answer_quality
 	.venv/bin/python -m bench.handoff
+
+soak:    ## 200 conversations for 5 minutes against a full stack
+	.venv/bin/python -m bench.soak
 
 clean:   ## remove local state (database, Redis data, indexes, logs); keeps the environments
 	rm -rf var/kefu.db* var/redis var/knowledge var/log var/secret_key var/demo_credentials.txt

@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import statistics
 import tempfile
 import time
@@ -129,28 +130,34 @@ def _cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
 
 
-def cpu_by_process(pids: dict[str, int]) -> dict[str, float]:
-    """CPU seconds used so far by each named process and its worker processes."""
+def process_trees(pids: dict[str, int]) -> dict[str, list[int]]:
+    """Each named process with its worker processes (children, grandchildren, ...)."""
     tree = _children()
-    used = {}
+    found = {}
     for name, root in pids.items():
-        todo, total = [root], 0.0
+        todo, members = [root], []
         while todo:
             pid = todo.pop()
-            total += _cpu_seconds(pid)
+            members.append(pid)
             todo.extend(tree.get(pid, []))
-        used[name] = total
-    return used
+        found[name] = members
+    return found
+
+
+def cpu_by_process(pids: dict[str, int]) -> dict[str, float]:
+    """CPU seconds used so far by each named process and its worker processes."""
+    return {name: sum(map(_cpu_seconds, members)) for name, members in process_trees(pids).items()}
 
 
 def redis_pid(port: int) -> int | None:
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+                cmd = (entry / "cmdline").read_bytes().replace(b"\0", b" ")
             except OSError:
                 continue
-            if cmd and cmd[0].endswith(b"redis-server") and str(port).encode() in cmd:
+            # "redis-server --port N ..." or, once it has set its title, "redis-server 127.0.0.1:N"
+            if b"redis-server" in cmd.split(b" ")[0] and re.search(rb"[ :]%d\b" % port, cmd):
                 return int(entry.name)
     return None
 
@@ -289,8 +296,9 @@ async def warm_up(stack: Stack, workers: int) -> None:
     kefu, rasa = kefu_turn(stack), rasa_turn(stack)
     async with client(8) as http:
         ok = 0
+        status = f"{stack.rasa_url}/status?token={stack.env['KEFU_RASA_TOKEN']}"  # Rasa's API needs it
         while ok < 8 * workers:  # several answers in a row, from every worker
-            ok = ok + 1 if (await http.get(f"{stack.rasa_url}/status")).status_code == 200 else 0
+            ok = ok + 1 if (await http.get(status)).status_code == 200 else 0
         for _ in range(2):
             await asyncio.gather(
                 *(turn(http, uuid.uuid4().hex, q) for q in QUESTIONS for turn in (kefu, rasa))
