@@ -43,6 +43,7 @@ from sanic_testing.testing import SanicASGITestClient
 
 from actions.knowledge import reply_for
 from bench.answer_quality import LOADERS, BenchSet, Query
+from connectors.visitor_token import HEADER
 from core.errors import Unavailable
 from core.settings import Settings
 from core.types import BotReply, HandoffReason, Lang
@@ -141,12 +142,13 @@ class Run:
         result = "correct" if gold is not None and key == gold else "wrong"
         outcome = Outcome(text, gold, result, key, body["conversation_id"], reply["id"])
         if reply.get("rateable"):  # the customer answers "was this helpful?"
-            await self.rate(outcome, visitor, helpful=result == "correct")
+            await self.rate(outcome, body["visitor_token"], helpful=result == "correct")
         return outcome
 
-    async def rate(self, outcome: Outcome, visitor: str, *, helpful: bool) -> None:
+    async def rate(self, outcome: Outcome, token: str, *, helpful: bool) -> None:
+        """The widget's rating, with the visitor token the message endpoint handed back."""
         url = f"/api/web/conversations/{outcome.conversation}/messages/{outcome.message_id}/feedback"
-        _, resp = await self.client.post(url, json={"visitor_id": visitor, "helpful": helpful})
+        _, resp = await self.client.post(url, json={"helpful": helpful}, headers={HEADER: token})
         assert resp.status == 200, resp.text
 
     async def tried(self, text: str, gold: str | None) -> Outcome:
