@@ -131,9 +131,10 @@ def test_one_request_id_is_followed_into_the_action_server(stack: Stack) -> None
     )
     assert resp.status_code == 200 and resp.headers["x-request-id"] == request_id
     visitors.remember(visitor, resp.json())
-    action_lines = [
+    action_lines = [  # actions.log, and actions-restarted.log once a test restarted it
         json.loads(line)
-        for line in (stack.workdir / "actions.log").read_text(encoding="utf-8").splitlines()
+        for log in stack.workdir.glob("actions*.log")
+        for line in log.read_text(encoding="utf-8").splitlines()
         if request_id in line
     ]
     assert any(line["message"].startswith("running action_") for line in action_lines), action_lines
