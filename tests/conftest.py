@@ -49,13 +49,8 @@ def sqlite_url(tmp_path: Path) -> str:
 @pytest.fixture
 async def sessions(tmp_path: Path) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     """Sessions on a fresh SQLite database migrated with Alembic (the real schema path)."""
-    url = f"sqlite:///{tmp_path / 'kefu.db'}"
-    await asyncio.to_thread(upgrade, url)
-    engine = create_engine(url)
-    try:
-        yield session_factory(engine)
-    finally:
-        await engine.dispose()
+    async for made in migrated_sessions(f"sqlite:///{tmp_path / 'kefu.db'}"):
+        yield made
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -68,6 +63,11 @@ async def each_database(
     else:
         server: str = request.getfixturevalue("postgres_url")
         url = create_database(server, f"t_{uuid.uuid4().hex[:12]}")
+    async for made in migrated_sessions(url):
+        yield made
+
+
+async def migrated_sessions(url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
     try:
