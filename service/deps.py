@@ -125,6 +125,7 @@ def build_deps(settings: Settings) -> Deps:
     assigner = Assigner(client, presence, queue, events=handoff_events, policy_source=floor_settings.policies)
     desk = build_desk(sessions, queue, presence, assigner, handoff_events, outbound, floor_settings)
     metrics = Metrics()
+    desk.assignments.on_assigned = metrics.assigned
     switchboard = Switchboard(
         sessions, TimedBot(bot, metrics), RedisLocks(client), desk.routing, desk.csat, events, outbound
     )

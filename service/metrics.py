@@ -4,7 +4,9 @@
   and ``kefu_http_errors_total`` (5xx answers);
 - ``kefu_bot_request_duration_seconds{outcome}``: each call to Rasa (``ok`` or ``unavailable``),
   so the bot's share of a web message's time is visible beside the route's;
-- ``kefu_knowledge_publish_duration_seconds{outcome}``: each publish this replica ran.
+- ``kefu_knowledge_publish_duration_seconds{outcome}``: each publish this replica ran;
+- ``kefu_assignments_total{kind}``: conversations this replica gave to an agent (``assigned``,
+  or ``sticky``: back to the customer's last agent).
 
 Live gauges read at scrape time (queues, agents, alerts) are added by ``service.observability``.
 """
@@ -17,6 +19,7 @@ from typing import Any
 
 from conversations.botclient import BotClient
 from core.types import BotReply
+from handoff.model import Assignment
 
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 PUBLISH_BUCKETS = (1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0)
@@ -57,6 +60,7 @@ class Metrics:
     def __init__(self) -> None:
         self.requests: dict[tuple[str, str, str], int] = defaultdict(int)
         self.errors = 0
+        self.assignments: dict[str, int] = defaultdict(int)
         self.http = Histogram("kefu_http_request_duration_seconds", "HTTP request latency by route.", "route")
         self.bot = Histogram("kefu_bot_request_duration_seconds", "Calls to the bot by outcome.", "outcome")
         self.publish = Histogram(
@@ -71,6 +75,9 @@ class Metrics:
         self.http.observe(route, seconds)
         if status >= 500:
             self.errors += 1
+
+    def assigned(self, assignment: Assignment) -> None:
+        self.assignments["sticky" if assignment.sticky else "assigned"] += 1
 
     def published(self, seconds: float, ok: bool) -> None:
         self.publish.observe("ok" if ok else "failed", seconds)
@@ -92,6 +99,9 @@ class Metrics:
             f"kefu_http_errors_total {self.errors}",
             *self.bot.render(),
             *self.publish.render(),
+            "# HELP kefu_assignments_total Conversations this replica gave to an agent.",
+            "# TYPE kefu_assignments_total counter",
+            *(f'kefu_assignments_total{{kind="{kind}"}} {n}' for kind, n in sorted(self.assignments.items())),
         ]
 
 

@@ -9,7 +9,7 @@ drains the backlog into new assignments.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,6 +46,7 @@ class Assignments:
     assigner: Assigner
     outbound: Outbound
     channel_sessions: SessionHooks = field(default_factory=SessionHooks)
+    on_assigned: Callable[[Assignment], None] = lambda assignment: None  # e.g. a metrics counter
 
     def register_sessions(self, channel: Channel, sessions: ChannelSessions) -> None:
         self.channel_sessions.register(channel, sessions)
@@ -66,6 +67,7 @@ class Assignments:
                     await self.assigner.unclaim(pending)
                 raise
             if mirrored is not None:
+                self.on_assigned(assignment)
                 conv, notice, username = mirrored
                 await self.outbound.deliver(conv, notice)
                 await self.channel_sessions.took_over(conv, username)

@@ -10,7 +10,7 @@ from sanic_testing.testing import SanicASGITestClient
 from core.request_id import REQUEST_ID
 from service.deps import Deps
 from service.logs import JsonFormatter
-from tests.service.test_agent_api import say
+from tests.service.test_agent_api import say, staff_member
 
 
 async def test_a_request_id_is_kept_or_made_and_answered(client: SanicASGITestClient) -> None:
@@ -43,3 +43,10 @@ async def test_metrics_count_requests_and_read_the_queues(client: SanicASGITestC
     assert 'kefu_queue_length{group="general"} 1' in body
     assert "kefu_agents_online 0" in body and "kefu_alerts_active" in body
     assert 'kefu_bot_request_duration_seconds_count{outcome="ok"} 1' in body
+    assert "kefu_assignments_total{" not in body  # nobody has been given a conversation yet
+
+    alice = await staff_member(client, deps, "alice", skills=["general"])
+    await client.put("/api/agent/status", json={"status": "online"}, headers=alice)  # takes it
+    _, resp = await client.get("/metrics")
+    assert 'kefu_assignments_total{kind="assigned"} 1' in resp.text
+    assert 'kefu_queue_length{group="general"} 0' in resp.text
