@@ -7,6 +7,10 @@ from dataclasses import dataclass, field
 
 import aiohttp
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -110,8 +114,19 @@ class Deps:
         return published_version(self.settings.knowledge_dir) is not None
 
 
+def connect_redis(url: str) -> aioredis.Redis:
+    """A client that reconnects through a Redis restart or failover: a command that finds its
+    pooled connection closed is sent again on a new one (with backoff), not failed."""
+    return aioredis.Redis.from_url(
+        url,
+        decode_responses=True,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.05, cap=1.0), retries=5),
+        retry_on_error=[RedisConnectionError, RedisTimeoutError],
+    )
+
+
 def build_deps(settings: Settings) -> Deps:
-    client = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+    client = connect_redis(settings.redis_url)
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     http = LazySession()

@@ -11,13 +11,12 @@ from __future__ import annotations
 import argparse
 import sys
 
-import redis.asyncio as aioredis
-
 from core.settings import Settings
 from handoff import staff
 from handoff.auth import Sessions
 from handoff.presence import Presence
 from service.commands.common import database
+from service.deps import connect_redis
 from supervision import audit
 
 ACTOR = "cli"  # the audit log's actor for changes made on the server's command line
@@ -87,7 +86,7 @@ async def run(args: argparse.Namespace, settings: Settings) -> int:
             user_id, username, role = user.id, user.username, user.role
         ended = 0
         if staff.ends_access(changed) or args.action in ("reset-password", "logout"):
-            redis = aioredis.Redis.from_url(settings.redis_url, decode_responses=True)
+            redis = connect_redis(settings.redis_url)
             try:
                 staff_sessions = Sessions(redis, sessions)
                 if staff.ends_access(changed):

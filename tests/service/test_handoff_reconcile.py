@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import argparse
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
 from redis.exceptions import ConnectionError as RedisConnectionError
+from sanic import Sanic
 from sanic_testing.testing import SanicASGITestClient
 from sqlalchemy import delete, func, select
 
@@ -19,14 +21,20 @@ from handoff import keys
 from handoff.model import AgentStatus, Assignment, QueueEntry
 from handoff.routing import Rule
 from handoff.tables import User
+from service.app import create_app
 from service.commands import handoff as handoff_command
 from service.deps import Deps
-from tests.service.conftest import OPEN_HOUR
+from tests.service.conftest import OPEN_HOUR, ScriptedBot, make_deps
 from tests.service.test_agent_api import say, staff_member
+from tests.support.processes import free_port, redis_server
 
 
 @pytest.fixture(autouse=True)
 def one_queue_ticking_clock(deps: Deps) -> None:
+    one_queue_with_a_ticking_clock(deps)
+
+
+def one_queue_with_a_ticking_clock(deps: Deps) -> None:
     """One group, and each handoff a second after the one before (a known queue order)."""
     ticks = itertools.count()
     deps.desk.routing.rules = (Rule(group="general"),)
@@ -271,3 +279,26 @@ async def test_the_command_prints_what_it_repaired(
     assert await queued_ids(deps) == [conv]
     assert await handoff_command.run(args, deps.settings) == 0
     assert "nothing to repair" in capsys.readouterr().out
+
+
+async def test_a_restarted_redis_keeps_queues_assignments_and_loads(tmp_path: Path, bot: ScriptedBot) -> None:
+    """Redis restarted (AOF, fsync always, as `make run` configures it but stricter): queues,
+    assignments and loads are as they were, the reconciler finds nothing to repair, and the
+    service goes on without a restart of its own."""
+    port = free_port()
+    with redis_server(tmp_path / "redis", port) as url:
+        deps = make_deps(tmp_path, url, bot)
+        Sanic.test_mode = True
+        client = create_app(deps, name=f"kefu_restart_{id(deps)}").asgi_client
+        one_queue_with_a_ticking_clock(deps)
+        alice, _ = await agent_online(deps, client, "alice", seats=1)
+        first, second = [await handed_off(client, f"r{n}") for n in (1, 2)]
+        before = (await load(deps, alice), await queued_ids(deps))
+        assert before == ({first}, [second])
+    with redis_server(tmp_path / "redis", port):  # the same data directory and address
+        assert (await load(deps, alice), await queued_ids(deps)) == before
+        assert await deps.desk.queue.assigned_agent(first) == alice
+        assert (await deps.reconciler().run()).repaired == 0
+        third = await handed_off(client, "r3")  # the service carries on
+        assert await queued_ids(deps) == [second, third]
+        await deps.close()
