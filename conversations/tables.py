@@ -1,6 +1,6 @@
 """Tables the conversations domain owns: customers, their channel identities, conversations,
 messages, the outbox of messages to deliver, state transitions, queue entries, CSAT ratings,
-identity merges, suggestion uses.
+identity merges, suggestion uses, channel sync cursors.
 
 Schema changes go through Alembic (migrations/)."""
 
@@ -226,3 +226,17 @@ class Order(Base):
     placed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     eta: Mapped[str] = mapped_column(String(32), default="")
+
+
+class ChannelCursor(Base):
+    """Where a channel's message sync resumes for one account (WeCom kf: the sync_msg cursor of
+    an open_kfid), so a Redis flush does not restart it from the vendor's oldest message."""
+
+    __tablename__ = "channel_cursors"
+    __table_args__ = (UniqueConstraint("channel", "account", name="uq_channel_cursors_account"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    account: Mapped[str] = mapped_column(String(128))
+    cursor: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

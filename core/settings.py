@@ -64,6 +64,8 @@ class Settings:
     # An extra sentence-transformers model folder for the knowledge index (e.g. a Chinese encoder
     # a production install has installed); used when a version is published, recorded in it.
     knowledge_model: Path | None = None
+    # How often a process checks the database for another active knowledge version (knowledge.mirror).
+    knowledge_sync_seconds: float = 5.0
     secret_key: str = field(default="", repr=False)
     # Rasa's --auth-token (its HTTP API, e.g. /status, needs ?token=) and the header secret
     # Rasa sends to the action server (bot/endpoints.yml); `make run` generates both into var/.
@@ -105,6 +107,7 @@ class Settings:
             var_dir=var_dir,
             knowledge_dir=Path(env.get("KEFU_KNOWLEDGE_DIR", str(var_dir / "knowledge"))),
             knowledge_model=_model_folder(env, "KEFU_KNOWLEDGE_MODEL"),
+            knowledge_sync_seconds=float(env.get("KEFU_KNOWLEDGE_SYNC_SECONDS", "5")),
             secret_key=_required(env, "KEFU_SECRET_KEY")
             if require_secret
             else env.get("KEFU_SECRET_KEY", ""),

@@ -58,12 +58,13 @@ def write_current(root: Path, version: int) -> None:
     os.replace(tmp, current_file(root))
 
 
-def next_version_dir(root: Path) -> tuple[int, Path]:
-    """The next free version number and its (newly created) directory."""
+def next_version_dir(root: Path, after: int = 0) -> tuple[int, Path]:
+    """The next free version number above ``after`` (the newest in the database) and its (newly
+    created) directory."""
     versions = root / "versions"
     versions.mkdir(parents=True, exist_ok=True)
     numbers = [int(p.name) for p in versions.iterdir() if p.name.isdigit()]
-    version = max(numbers, default=0) + 1
+    version = max([*numbers, after]) + 1
     while True:
         path = versions / str(version)
         try:

@@ -7,7 +7,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from store.base import Base, utcnow
@@ -35,6 +45,32 @@ class KnowledgeVersion(Base):
     path: Mapped[str] = mapped_column(String(512))
     published_by: Mapped[str] = mapped_column(String(64), default="cli")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KnowledgeArtifact(Base):
+    """A published version's folder as a gzipped tar: what a host without it downloads
+    (``knowledge.mirror``). Kept apart from ``knowledge_versions`` so listing versions reads no blob."""
+
+    __tablename__ = "knowledge_artifacts"
+
+    version: Mapped[int] = mapped_column(
+        ForeignKey("knowledge_versions.version"), primary_key=True, autoincrement=False
+    )
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class KnowledgeActive(Base):
+    """The one row (id 1) naming the version every process serves; a publish and a rollback set it."""
+
+    __tablename__ = "knowledge_active"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    version: Mapped[int | None] = mapped_column(ForeignKey("knowledge_versions.version"), nullable=True)
+    activated_by: Mapped[str] = mapped_column(String(64), default="")
+    activated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class UnansweredQuestion(Base):

@@ -1,12 +1,15 @@
 """Published versions: which is active, what changed between two, and rolling back.
 
-Every replica follows ``CURRENT`` (``knowledge.live.LiveIndex``), so activating an earlier
-version is the same atomic file replace a publish ends with: each replica notices it within a
-second and swaps the loaded version in the background, without a restart or a failed search.
+The database names the active version (``knowledge.artifacts``); activating an earlier version
+records it there and, on this host, installs it if need be and atomically replaces ``CURRENT``,
+as a publish ends. Every other host's ``knowledge.mirror`` does the same within a few seconds,
+and each process's ``knowledge.live.LiveIndex`` swaps the loaded version in the background,
+without a restart or a failed search.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 from typing import Any
@@ -14,7 +17,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.errors import NotFound
+from knowledge.artifacts import active_version, load_artifact, record_active
 from knowledge.live import read_current, version_dir, write_current
+from knowledge.mirror import install
 from knowledge.tables import KnowledgeVersion
 
 
@@ -42,13 +47,24 @@ def changes(root: Path, version: int, previous: int | None) -> dict[str, list[st
     }
 
 
-async def activate(session: AsyncSession, root: Path, version: int) -> None:
-    """Make ``version`` the one every replica serves."""
+async def activate(session: AsyncSession, root: Path, version: int, by: str) -> None:
+    """Make ``version`` the one every replica serves (committed here). A version published before
+    artifacts were kept in the database can be activated only where its folder still is."""
     row = await session.get(KnowledgeVersion, version)
-    if row is None or not version_dir(root, version).is_dir():
+    if row is None:
         raise NotFound(f"no published version {version}", code="version_not_found")
+    if not version_dir(root, version).is_dir():
+        artifact = await load_artifact(session, version)
+        if artifact is None:
+            raise NotFound(f"version {version} is not kept any more", code="version_not_found")
+        await asyncio.to_thread(install, root, artifact)
+    await record_active(session, version, by)
+    await session.commit()
     write_current(root, version)
 
 
-def active(root: Path) -> int | None:
-    return read_current(root)
+async def active(session: AsyncSession, root: Path) -> int | None:
+    """The database's active version; before one was recorded there (a database from before
+    artifacts were kept), the one this host's ``CURRENT`` names."""
+    recorded = await active_version(session)
+    return recorded if recorded is not None else read_current(root)

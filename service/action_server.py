@@ -1,23 +1,28 @@
 """``python -m service.action_server``: the rasa_sdk action server on 127.0.0.1:${ACTIONS_PORT:-5055}.
 
 The composition root of the actions process: the actions (``actions/``) get their outside
-systems here (the live knowledge index, the order and ticket lookups).
+systems here (the live knowledge index, the order and ticket lookups). A thread of the main
+process keeps the knowledge folder in step with the database (``knowledge.mirror``); the Sanic
+workers' ``LiveIndex`` follows the folder.
 
 Only Rasa may call it: every request but ``/health`` must carry ``X-Kefu-Actions-Secret``
 (Rasa sends it from bot/endpoints.yml), or it is a 401. rasa_sdk has no authentication of its
 own, so the app is rasa_sdk's with one request middleware.
 
 Environment: KEFU_ACTIONS_SECRET (required), ACTIONS_PORT, ACTIONS_HOST, DATABASE_URL (orders,
-tickets), KEFU_KNOWLEDGE_DIR (index root), ACTION_SERVER_SANIC_WORKERS (rasa_sdk's worker count,
+tickets, knowledge versions), KEFU_KNOWLEDGE_DIR (index root), KEFU_KNOWLEDGE_SYNC_SECONDS,
+ACTION_SERVER_SANIC_WORKERS (rasa_sdk's worker count,
 default 1).
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import logging
 import os
 import sys
+import threading
 from functools import partial
 from typing import Any
 
@@ -33,13 +38,16 @@ from actions.registry import build_executor
 from conversations.orders import SqlOrderLookup
 from core import request_id
 from core.settings import Settings, SettingsError
+from knowledge.mirror import KnowledgeMirror
 from service.logs import configure_logging
+from store.engine import create_engine, session_factory
 from tickets.lookup import SqlTicketLookup
 
 COMPAT_WARNING = "ignore:Your versions of rasa and rasa_sdk:UserWarning"
 SECRET_HEADER = "X-Kefu-Actions-Secret"
 OPEN_PATHS = frozenset({"/health"})
 log = logging.getLogger("kefu.actions")
+FIRST_SYNC_WAIT = 120.0  # seconds the start waits for the first knowledge sync
 
 
 def require_secret(app: Sanic[Any, Any], secret: str) -> None:
@@ -107,6 +115,34 @@ def serve(executor: ActionExecutor, secret: str, host: str, port: int, log_forma
     Sanic.serve(primary=app, app_loader=loader)
 
 
+def follow_knowledge(settings: Settings) -> threading.Thread:
+    """Mirror the database's active knowledge version into ``settings.knowledge_dir`` from a
+    daemon thread. The first sync is waited for, so a host that starts with an empty folder
+    answers from the active version at once."""
+    ready = threading.Event()
+    thread = threading.Thread(
+        target=lambda: asyncio.run(_mirror(settings, ready)), name="knowledge-mirror", daemon=True
+    )
+    thread.start()
+    ready.wait(FIRST_SYNC_WAIT)
+    return thread
+
+
+async def _mirror(settings: Settings, ready: threading.Event) -> None:
+    engine = create_engine(settings.database_url)
+    mirror = KnowledgeMirror(session_factory(engine), settings.knowledge_dir)
+    try:
+        log.info("knowledge version at start-up: %s", await mirror.sync_once())
+    except Exception:
+        log.exception("syncing the knowledge folder at start-up failed; retrying in the background")
+    finally:
+        ready.set()
+    try:
+        await mirror.run(asyncio.Event(), settings.knowledge_sync_seconds)
+    finally:
+        await engine.dispose()
+
+
 def configure_process() -> None:
     """Offline switches, logging and warnings. Sanic's workers are spawned processes: they inherit
     the environment (so PYTHONWARNINGS), not this process's logging or warning filters."""
@@ -131,6 +167,7 @@ def main() -> int:
     except SettingsError as exc:
         print(f"actions: {exc}", file=sys.stderr)
         return 2
+    follow_knowledge(settings)
     executor = build_executor(
         LazyLiveIndex(settings.knowledge_dir),
         SqlOrderLookup(settings.database_url),

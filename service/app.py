@@ -144,6 +144,7 @@ def create_app(
     async def start_background(app: Sanic[Any, Any]) -> None:
         if deps.reconcile_at_start:
             await reconcile_handoff(deps)
+        await sync_knowledge(deps)
         app.ctx.stop = asyncio.Event()
         app.ctx.background = [
             asyncio.create_task(
@@ -156,6 +157,10 @@ def create_app(
             asyncio.create_task(deps.outbound.deliverer.run(app.ctx.stop), name="outbox"),
             asyncio.create_task(
                 deps.supervision.monitor.run(app.ctx.stop, deps.settings.alert_interval), name="alert_monitor"
+            ),
+            asyncio.create_task(
+                deps.knowledge_mirror.run(app.ctx.stop, deps.settings.knowledge_sync_seconds),
+                name="knowledge_mirror",
             ),
             *channels.background(app.ctx.stop),
         ]
@@ -181,6 +186,17 @@ def row_id(raw: str) -> int:
     if not (raw.isascii() and raw.isdigit() and len(raw) <= 15):
         raise ValueError(raw)
     return int(raw)
+
+
+async def sync_knowledge(deps: Deps) -> None:
+    """Install the active knowledge version before serving, so a new host with an empty knowledge
+    folder answers from its first request; a failure is logged, the background sync retries."""
+    try:
+        version = await deps.knowledge_mirror.sync_once()
+    except Exception:
+        logging.getLogger(__name__).exception("syncing the knowledge folder at start-up failed")
+        return
+    logging.getLogger(__name__).info("knowledge version at start-up: %s", version)
 
 
 async def reconcile_handoff(deps: Deps) -> None:

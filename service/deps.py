@@ -35,6 +35,7 @@ from handoff.presence import Presence
 from handoff.queue import HandoffQueue
 from handoff.repair import EngineRepair
 from knowledge.live import published_version
+from knowledge.mirror import KnowledgeMirror
 from service.metrics import Metrics, TimedBot
 from store.engine import create_engine, session_factory
 from supervision.wiring import Supervision, build_supervision
@@ -59,8 +60,10 @@ class Deps:
     reconcile_at_start: bool = True  # rebuild the handoff engine's Redis state before serving
     reconcile_settle: float = 1.0  # seconds between the reconciler's two looks at a difference
     supervision: Supervision = field(init=False)
+    knowledge_mirror: KnowledgeMirror = field(init=False)
 
     def __post_init__(self) -> None:
+        self.knowledge_mirror = KnowledgeMirror(self.sessions, self.settings.knowledge_dir)
         self.supervision = build_supervision(
             self.sessions,
             self.redis,

@@ -213,7 +213,7 @@ def create_blueprint(
     @editor
     async def activate(request: Request, version: int) -> HTTPResponse:
         async with sessions() as session:
-            await versions.activate(session, knowledge_dir, version)
+            await versions.activate(session, knowledge_dir, version, actor(request))
         return json({"active": version})
 
     # -- unanswered clusters -------------------------------------------------------------------

@@ -159,9 +159,9 @@ def create_blueprint(
         limit = parse_limit(request.args.get("limit"))
         async with sessions() as session:
             fetched = list(await recent_versions(session, limit + 1))  # one more: what the last changed
+            current = await active(session, knowledge_dir)
         publishing = bool(await redis.exists(knowledge_keys.publish_lock()))
         raw_progress = await redis.get(knowledge_keys.publish_progress()) if publishing else None
-        current = active(knowledge_dir)
         rows = fetched[:limit]
         previous = ([r.version for r in fetched[1:]] + [None])[: len(rows)]
         return json(

@@ -43,6 +43,7 @@ from connectors.wecom import (
     create_kf_blueprint,
 )
 from conversations import repo
+from conversations.channel_cursors import SqlCursorStore
 from conversations.channel_sessions import ChannelSessions
 from conversations.http import LazySession
 from conversations.tables import Conversation, Message
@@ -242,7 +243,11 @@ def build(
 
         crypto = WeComCrypto(settings.kf_token, settings.kf_aes_key, settings.corp_id)
         ingest = WeComKfIngest(
-            kf_api, redis, MessageDedup(redis, "kf"), on_servicer=ServicerTranscript(db, events, mapping)
+            kf_api,
+            redis,
+            MessageDedup(redis, "kf"),
+            on_servicer=ServicerTranscript(db, events, mapping),
+            cursors=SqlCursorStore(db),
         )
         wiring.blueprints.append(create_kf_blueprint(crypto, ingest, on_kf, ReplayGuard(redis, "kf")))
         wiring.resync = lambda: ingest.resync(on_kf)

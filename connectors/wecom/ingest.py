@@ -1,10 +1,15 @@
 """Turn WeCom callbacks into ``InboundMessage`` (key families kefu:wecom:kf:cursor and :sync-lock).
 
 A kf callback only says "something new for open_kfid"; the messages are pulled with
-kf/sync_msg from the cursor saved in Redis, one sync per open_kfid at a time, page by page
-while has_more. Customer text messages (origin 3) not seen before become ``InboundMessage``.
-Text messages a servicer typed in the WeCom client (origin 5, with a servicer_userid) go, each
-once, to ``on_servicer`` when one is given: Kefu keeps them in the transcript and sends nothing.
+kf/sync_msg from the saved cursor, one sync per open_kfid at a time, page by page while has_more.
+With a ``CursorStore`` (SQL, ``core.cursors``) each page's cursor is written there first and
+Redis only caches it, so after a Redis flush the sync resumes where it was rather than from
+WeCom's oldest message (three days back); a page handled again after a crash is deduplicated by
+the seen marks and, once those are flushed too, by the switchboard (one message per msgid).
+
+Customer text messages (origin 3) not seen before become ``InboundMessage``. Text messages a
+servicer typed in the WeCom client (origin 5, with a servicer_userid) go, each once, to
+``on_servicer`` when one is given: Kefu keeps them in the transcript and sends nothing.
 
 Handling a message only stores it (replies go out through the outbox), so one customer's
 trouble never holds the cursor: a message whose handling failed ``max_failures`` times is
@@ -26,6 +31,7 @@ from connectors.wecom.dedup import MessageDedup
 from connectors.wecom.errors import WeComUnavailable
 from connectors.wecom.models import KfMessage, Origin, SyncPage
 from connectors.wecom.xml import AppTextMessage, KfEvent
+from core.cursors import CursorStore
 from core.types import Channel, InboundMessage
 
 log = logging.getLogger(__name__)
@@ -33,6 +39,7 @@ log = logging.getLogger(__name__)
 MAX_PAGES = 1000  # a guard against a server that keeps saying has_more
 MAX_FAILURES = 3  # handling attempts of one message before the sync passes it
 FAILURES_TTL_SECONDS = 4 * 24 * 3600
+CURSOR_CHANNEL = Channel.WECOM_KF.value  # the channel name cursors are saved under
 
 
 class SyncSource(Protocol):
@@ -84,8 +91,10 @@ class WeComKfIngest:
         lock_wait: float = 60.0,
         on_servicer: OnServicer | None = None,
         max_failures: int = MAX_FAILURES,
+        cursors: CursorStore | None = None,
     ) -> None:
         self._max_failures = max_failures
+        self._cursors = cursors
         self._api = api
         self._on_servicer = on_servicer
         self._redis = redis
@@ -114,28 +123,50 @@ class WeComKfIngest:
             raise WeComUnavailable("timed out waiting for another sync of this kf account") from exc
 
     async def resync(self, handle: Callable[[InboundMessage], Awaitable[object]]) -> None:
-        """Pull every kf account a callback has named (no callback token: a timer's sync)."""
-        accounts = await self._redis.smembers(keys.kf_accounts())
-        for raw in sorted(accounts):
-            open_kfid = raw.decode() if isinstance(raw, bytes) else str(raw)
+        """Pull every kf account a callback has named or a cursor is saved for (no callback token:
+        a timer's sync)."""
+        for open_kfid in await self._accounts():
             try:
                 await self.pull(KfEvent("", 0, "", open_kfid), handle)
             except Exception:
                 log.exception("timed kf sync for %s failed; the next one tries again", open_kfid)
 
+    async def _accounts(self) -> list[str]:
+        named = {
+            raw.decode() if isinstance(raw, bytes) else str(raw)
+            for raw in await self._redis.smembers(keys.kf_accounts())
+        }
+        saved = set(await self._cursors.accounts(CURSOR_CHANNEL)) if self._cursors is not None else set()
+        return sorted(named | saved)
+
+    async def _cursor(self, open_kfid: str) -> str:
+        """Redis's cached cursor, else the saved one (cached again)."""
+        cached = await self._redis.get(keys.kf_cursor(open_kfid))
+        if cached:
+            return cached.decode() if isinstance(cached, bytes) else str(cached)
+        if self._cursors is None:
+            return ""
+        saved = await self._cursors.get(CURSOR_CHANNEL, open_kfid)
+        if saved:
+            await self._redis.set(keys.kf_cursor(open_kfid), saved)
+        return saved
+
+    async def _save_cursor(self, open_kfid: str, cursor: str) -> None:
+        if self._cursors is not None:
+            await self._cursors.put(CURSOR_CHANNEL, open_kfid, cursor)
+        await self._redis.set(keys.kf_cursor(open_kfid), cursor)
+
     async def _sync(
         self, event: KfEvent, handle: Callable[[InboundMessage], Awaitable[object]] | None
     ) -> list[InboundMessage]:
-        cursor_key = keys.kf_cursor(event.open_kfid)
-        cursor = await self._redis.get(cursor_key) or ""
-        cursor = cursor.decode() if isinstance(cursor, bytes) else str(cursor)
+        cursor = await self._cursor(event.open_kfid)
         found: list[InboundMessage] = []
         for _ in range(MAX_PAGES):
             page = await self._api.sync_msg(event.open_kfid, event.token, cursor, self._limit)
             found.extend(await self._new_messages(page, handle))
             if page.next_cursor:
                 cursor = page.next_cursor
-                await self._redis.set(cursor_key, cursor)
+                await self._save_cursor(event.open_kfid, cursor)
             if not page.has_more:
                 break
             if not page.next_cursor:

@@ -26,7 +26,8 @@ def access_token_lock(credential: str) -> str:
 
 
 def kf_cursor(open_kfid: str) -> str:
-    """Written by connectors.wecom.ingest: the sync_msg next_cursor for one kf account."""
+    """Written by connectors.wecom.ingest: the sync_msg next_cursor for one kf account (a cache
+    of the copy in SQL, ``core.cursors``)."""
     return f"{PREFIX}:kf:cursor:{open_kfid}"
 
 

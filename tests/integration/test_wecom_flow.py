@@ -8,9 +8,10 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+import redis
 
 from tests.integration.conftest import OPEN_KFID, SERVICER_AGENT, SERVICER_USERID, FakeWeComServer
-from tests.support.stack import Stack
+from tests.support.stack import STAFF_PASSWORD, Stack
 
 pytestmark = pytest.mark.integration
 
@@ -150,3 +151,80 @@ def test_a_mapped_agent_answers_in_the_wecom_client_and_the_transcript_keeps_it(
         assert "工作日" in answer
     finally:
         httpx.put(f"{api}/status", json={"status": "offline"}, headers=headers, timeout=30)
+
+
+def customer_and_bot_rows(stack: Stack, user: str) -> tuple[list[str], int]:
+    rows = stack.sql(
+        "SELECT m.sender, m.client_message_id FROM messages m"
+        " JOIN conversations c ON c.id = m.conversation_id"
+        " WHERE c.channel = 'wecom_kf' AND c.channel_user_id = :user",
+        user=user,
+    )
+    return [str(msgid) for sender, msgid in rows if sender == "customer"], sum(s == "bot" for s, _ in rows)
+
+
+def saved_cursor(stack: Stack) -> str:
+    rows = stack.sql(
+        "SELECT cursor FROM channel_cursors WHERE channel = 'wecom_kf' AND account = :a", a=OPEN_KFID
+    )
+    return str(rows[0][0]) if rows else ""
+
+
+def flush_redis(stack: Stack, forgetter: dict[str, str]) -> None:
+    """FLUSHALL the stack's Redis; staff sessions live there, so the shared editor logs in again."""
+    client = redis.Redis.from_url(stack.env["REDIS_URL"])
+    try:
+        client.flushall()
+    finally:
+        client.close()
+    login = {"username": "integration-forgetter", "password": STAFF_PASSWORD}
+    resp = httpx.post(f"{stack.service_url}/api/auth/login", json=login, timeout=10)
+    assert resp.status_code == 200, resp.text
+    forgetter["Authorization"] = f"Bearer {resp.json()['token']}"
+
+
+def test_a_redis_flush_resumes_the_kf_cursor_and_answers_each_message_once(
+    stack: Stack, wecom: FakeWeComServer, forgetter: dict[str, str]
+) -> None:
+    user = "wmIntegrationFlush"
+
+    def sent() -> list[object]:
+        return [m for m in wecom.fake.sent_messages if m.touser == user]
+
+    for text in ("退款多久能到账？", "你们周末上班吗"):
+        count = len(sent())
+        assert post_callback(stack, wecom, user, text).status_code == 200
+        wait_until(lambda: len(sent()) > count, "an answer before the flush")  # noqa: B023
+    cursor = saved_cursor(stack)
+    assert cursor, "the kf cursor is kept in SQL"
+    asked = len(wecom.fake.sync_requests)
+
+    flush_redis(stack, forgetter)
+    for text in ("怎么开发票", "退款多久能到账？"):
+        count = len(sent())
+        assert post_callback(stack, wecom, user, text).status_code == 200
+        wait_until(lambda: len(sent()) > count, "an answer after the flush")  # noqa: B023
+    after = wecom.fake.sync_requests[asked:]
+    assert after[0].get("cursor") == cursor, "the sync after the flush resumed from the saved cursor"
+    assert all(r.get("cursor") for r in after), "no sync restarted from the oldest message"
+    time.sleep(2)  # anything handled twice would have been answered by now
+    customer, bot = customer_and_bot_rows(stack, user)
+    assert len(customer) == 4 == len(set(customer))
+    assert bot == len(sent()) >= 4  # each answer stored once and sent once
+
+    # Worse than a flush: the cursor lost as well. The sync starts from WeCom's oldest message and
+    # meets every message of this account again; each is stored once (unique msgid per
+    # conversation), so only the new one is answered.
+    stack.sql("DELETE FROM channel_cursors WHERE account = :a", a=OPEN_KFID)
+    flush_redis(stack, forgetter)
+    bot_before, everyone = bot, len(wecom.fake.sent_messages)
+    asked = len(wecom.fake.sync_requests)
+    assert post_callback(stack, wecom, user, "怎么开发票").status_code == 200
+    wait_until(lambda: len(wecom.fake.sent_messages) > everyone, "an answer to the new message")
+    assert wecom.fake.sync_requests[asked].get("cursor") is None  # it really started over
+    time.sleep(3)
+    customer, bot = customer_and_bot_rows(stack, user)
+    assert len(customer) == 5 == len(set(customer))
+    assert bot == len(sent())
+    # only the new message's answer went out: no customer of the account was answered again
+    assert len(wecom.fake.sent_messages) - everyone == bot - bot_before >= 1

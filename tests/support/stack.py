@@ -3,6 +3,10 @@
 Redis comes from the session fixture; this starts the action server, the Rasa server and one
 or more service replicas on free ports, with a fresh SQLite database loaded with demo data and
 a freshly published knowledge index.
+
+Only the CLI and the first replica share a knowledge folder (``env["KEFU_KNOWLEDGE_DIR"]``): the
+action server and every other replica start with an empty folder of their own, as on other
+hosts, and get each version from the database (``knowledge.mirror``).
 """
 
 from __future__ import annotations
@@ -177,11 +181,17 @@ def base_env(workdir: Path, redis_url: str, database_url: str | None = None) -> 
         "REDIS_PORT": port,
         "REDIS_DB": "1",
         "KEFU_KNOWLEDGE_DIR": str(workdir / "knowledge"),
+        "KEFU_KNOWLEDGE_SYNC_SECONDS": "1",
         "RASA_TELEMETRY_ENABLED": "false",
         "HF_HUB_OFFLINE": "1",
         "TRANSFORMERS_OFFLINE": "1",
     }
     return env
+
+
+def own_knowledge_dir(workdir: Path, process: str) -> Path:
+    """The knowledge folder of a process that plays another host (empty at its start)."""
+    return workdir / f"knowledge-{process}"
 
 
 def prepare_data(env: Mapping[str, str]) -> None:
@@ -227,7 +237,11 @@ def running_stack(
         actions_url = f"http://127.0.0.1:{actions_port}"
         actions_start = (
             [str(MAIN_PY), "-m", "service.action_server"],
-            {**env, "ACTION_SERVER_SANIC_WORKERS": str(action_workers)},
+            {
+                **env,
+                "ACTION_SERVER_SANIC_WORKERS": str(action_workers),
+                "KEFU_KNOWLEDGE_DIR": str(own_knowledge_dir(workdir, "actions")),
+            },
             f"{actions_url}/health",
         )
         actions = stack.enter_context(process("actions", *actions_start[:2], workdir, actions_start[2]))
@@ -267,6 +281,8 @@ def running_stack(
         for i in range(replicas):
             port = free_port()
             service_env = {**env, "KEFU_PORT": str(port), "RASA_URL": rasa_url, "ACTIONS_URL": actions_url}
+            if i > 0:
+                service_env["KEFU_KNOWLEDGE_DIR"] = str(own_knowledge_dir(workdir, f"service{i}"))
             url = f"http://127.0.0.1:{port}"
             proc = stack.enter_context(
                 process(

@@ -4,6 +4,7 @@ import asyncio
 
 import pytest
 import redis.asyncio as aioredis
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from connectors.wecom import keys
 from connectors.wecom.api import KfApi
@@ -12,9 +13,12 @@ from connectors.wecom.errors import WeComApiError
 from connectors.wecom.ingest import WeComAppIngest, WeComKfIngest
 from connectors.wecom.models import KfMessage
 from connectors.wecom.xml import AppTextMessage, KfEvent, parse_callback
+from conversations.channel_cursors import SqlCursorStore
 from core.types import Channel, InboundMessage
 from tests.connectors.wecom.conftest import CORP_ID, OPEN_KFID
 from tests.fakes.wecom_api import FakeWeCom, SignedCallback
+
+Sessions = async_sessionmaker[AsyncSession]
 
 
 def event_of(callback: SignedCallback) -> KfEvent:
@@ -222,3 +226,40 @@ async def test_resync_pulls_known_accounts_without_a_callback(
     await ingest.resync(handle)
     assert handled == ["first", "its callback was lost"]
     assert "token" not in fake.sync_requests[-1]
+
+
+async def test_a_redis_flush_resumes_from_the_cursor_saved_in_sql(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis, sessions: Sessions
+) -> None:
+    handled: list[str] = []
+
+    async def handle(msg: InboundMessage) -> None:
+        handled.append(msg.text)
+
+    cursors = SqlCursorStore(sessions)
+    ingest = WeComKfIngest(kf_api, redis_client, MessageDedup(redis_client, "kf"), limit=2, cursors=cursors)
+    for i in range(3):
+        fake.customer_says(OPEN_KFID, "wmG", f"before {i}")
+    await ingest.pull(event_of(fake.kf_callback(OPEN_KFID)), handle=handle)
+    saved = await cursors.get(Channel.WECOM_KF.value, OPEN_KFID)
+    assert saved and saved == await redis_client.get(keys.kf_cursor(OPEN_KFID))
+
+    await redis_client.flushdb()  # the cursor, the seen marks and the known accounts are gone
+    fake.customer_says(OPEN_KFID, "wmG", "after")
+    asked = len(fake.sync_requests)
+    await ingest.resync(handle)  # the timer finds the account through its saved cursor
+    assert handled == ["before 0", "before 1", "before 2", "after"]
+    assert fake.sync_requests[asked]["cursor"] == saved  # resumed, not restarted
+    assert await cursors.accounts(Channel.WECOM_KF.value) == [OPEN_KFID]
+
+
+async def test_without_a_cursor_store_a_flush_restarts_the_sync(
+    fake: FakeWeCom, kf_api: KfApi, redis_client: aioredis.Redis
+) -> None:
+    """What the SQL copy prevents: Redis alone forgets where the sync was."""
+    ingest = make_ingest(kf_api, redis_client)
+    await ingest.pull(event_of(fake.customer_says(OPEN_KFID, "wmH", "one")))
+    await redis_client.flushdb()
+    again = await ingest.pull(event_of(fake.customer_says(OPEN_KFID, "wmH", "two")))
+    assert fake.sync_requests[-1].get("cursor") is None
+    assert [m.text for m in again] == ["one", "two"]  # the seen marks went with the flush
