@@ -18,7 +18,7 @@ sizes, synthetic questions made by joining two real questions of the same langua
 validation questions only (zh_shop val + oos_val, clinc150 val + oos_val), never a test split.
 
     KEFU_DATASETS=<datasets folder> .venv/bin/python -m bench.retrieval_scale [--sizes 1000,10000,100000]
-        [--queries 300] [--publish 0] [--fit-costs 500,1000,2000]
+        [--queries 300] [--publish 0] [--publish-encoders use] [--fit-costs 500,1000,2000]
 """
 
 from __future__ import annotations
@@ -152,8 +152,9 @@ def measure(size: int, queries: list[str], exact_max: int) -> dict[str, Any]:
     }
 
 
-def publish_time(entries: int) -> dict[str, Any]:
-    """A full build (the product's default encoders and calibration) of ``entries`` entries."""
+def publish_time(entries: int, encoders: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """A full build of ``entries`` entries: the product's calibration, and its default encoders
+    unless ``encoders`` names others."""
     texts = questions(entries * TEXTS_PER_ENTRY, seed=3)
     rows = [
         FaqEntry(
@@ -175,8 +176,9 @@ def publish_time(entries: int) -> dict[str, Any]:
         print(f"  publish progress: {stage} {done}/{total} at {stages[-1]['at_s']} s", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
-        build_index(rows, Path(tmp) / "v", IndexConfig(), progress)
-    return {"entries": entries, "seconds": round(time.perf_counter() - start, 1), "progress": stages}
+        build_index(rows, Path(tmp) / "v", IndexConfig(encoders=encoders), progress)
+    seconds = round(time.perf_counter() - start, 1)
+    return {"entries": entries, "encoders": encoders or "default", "seconds": seconds, "progress": stages}
 
 
 def fit_costs(entries: int) -> dict[str, Any]:
@@ -211,6 +213,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--exact-max", type=int, default=EXACT_MAX)
     parser.add_argument("--publish", type=int, default=0, help="also time a full publish of N entries")
+    parser.add_argument("--publish-encoders", default="", help="e.g. use: the publish without e5")
     parser.add_argument("--fit-costs", default="", help="KB sizes (entries): time one fit at each")
     parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON")
     args = parser.parse_args(argv)
@@ -239,7 +242,8 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     if args.publish:
-        out["publish"] = publish_time(args.publish)
+        names = tuple(n for n in args.publish_encoders.split(",") if n) or None
+        out["publish"] = publish_time(args.publish, names)
         print(f"publish of {args.publish} entries: {out['publish']['seconds']} s")
     if args.fit_costs:
         out["fit_costs"] = [fit_costs(int(n)) for n in args.fit_costs.split(",") if n]
