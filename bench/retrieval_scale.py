@@ -6,7 +6,10 @@ one query *including encoding* (``search`` path: encode one new question with th
 USE encoder, FAISS search, best similarity per entry) and, for an approximate index, the recall
 it keeps against exact search (recall@10 of texts, and agreement of the top entry). With
 ``--publish N`` it also times a full publish (``knowledge.publish.build_index`` with the
-product's default encoders and calibration) of N entries, reporting its progress stages.
+product's default encoders and calibration) of N entries, reporting its progress stages. With
+``--fit-costs 500,1000,2000`` it times, per KB size, each part of one fit of the channels (what
+each calibration fold and the final fit repeat: the TF-IDF classifier, the vector classifier,
+the adapters, BM25), on USE vectors plus a random projection of them standing in for e5.
 
 The questions: every real question of the local datasets first (zh_shop entries and their
 similar questions, clinc150 train, banking77 train: about 26k texts), then, to reach larger
@@ -15,7 +18,7 @@ sizes, synthetic questions made by joining two real questions of the same langua
 validation questions only (zh_shop val + oos_val, clinc150 val + oos_val), never a test split.
 
     KEFU_DATASETS=<datasets folder> .venv/bin/python -m bench.retrieval_scale [--sizes 1000,10000,100000]
-        [--queries 300] [--publish 0]
+        [--queries 300] [--publish 0] [--publish-encoders use] [--fit-costs 500,1000,2000]
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ import json
 import random
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +37,13 @@ import faiss
 import numpy as np
 
 from bench.answer_quality import datasets_dir
+from knowledge.adapter import LinearAdapter
+from knowledge.classifier import TextClassifier, VectorClassifier
 from knowledge.config import IndexConfig
 from knowledge.dense import EXACT_MAX, FaissDense, index_kind, make_index
 from knowledge.encoders import get_encoder
 from knowledge.index import build_index
+from knowledge.lexical import Bm25, tokens
 from knowledge.normalise import normalise
 from knowledge.types import FaqEntry
 
@@ -145,8 +152,9 @@ def measure(size: int, queries: list[str], exact_max: int) -> dict[str, Any]:
     }
 
 
-def publish_time(entries: int) -> dict[str, Any]:
-    """A full build (the product's default encoders and calibration) of ``entries`` entries."""
+def publish_time(entries: int, encoders: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """A full build of ``entries`` entries: the product's calibration, and its default encoders
+    unless ``encoders`` names others."""
     texts = questions(entries * TEXTS_PER_ENTRY, seed=3)
     rows = [
         FaqEntry(
@@ -168,8 +176,35 @@ def publish_time(entries: int) -> dict[str, Any]:
         print(f"  publish progress: {stage} {done}/{total} at {stages[-1]['at_s']} s", flush=True)
 
     with tempfile.TemporaryDirectory() as tmp:
-        build_index(rows, Path(tmp) / "v", IndexConfig(), progress)
-    return {"entries": entries, "seconds": round(time.perf_counter() - start, 1), "progress": stages}
+        build_index(rows, Path(tmp) / "v", IndexConfig(encoders=encoders), progress)
+    seconds = round(time.perf_counter() - start, 1)
+    return {"entries": entries, "encoders": encoders or "default", "seconds": seconds, "progress": stages}
+
+
+def fit_costs(entries: int) -> dict[str, Any]:
+    """Seconds of each part of one fit of the channels on ``entries`` entries."""
+    texts = [normalise(t) for t in questions(entries * TEXTS_PER_ENTRY, seed=3)]
+    labels = np.arange(len(texts), dtype=np.int64) // TEXTS_PER_ENTRY
+    start = time.perf_counter()
+    use = encode(texts)
+    out: dict[str, Any] = {"entries": entries, "texts": len(texts)}
+    out["encode_use_s"] = time.perf_counter() - start
+    projection = np.random.default_rng(0).standard_normal((use.shape[1], 384)).astype(np.float32)
+    second = use @ projection
+    second /= np.linalg.norm(second, axis=1, keepdims=True)
+    words = [tokens(t) for t in texts]
+    parts: dict[str, Callable[[], object]] = {
+        "text_clf_s": lambda: TextClassifier.fit(texts, words, labels, entries),
+        "vector_clf_s": lambda: VectorClassifier.fit([use, second], labels, entries),
+        "adapters_s": lambda: [LinearAdapter.fit(v, labels) for v in (use, second)],
+        "bm25_s": lambda: Bm25.fit(words),
+    }
+    for name, fit in parts.items():
+        start = time.perf_counter()
+        fit()
+        out[name] = time.perf_counter() - start
+    print("  " + "  ".join(f"{k} {v:.1f}" if isinstance(v, float) else f"{k} {v}" for k, v in out.items()))
+    return {k: round(v, 1) if isinstance(v, float) else v for k, v in out.items()}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -178,6 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--queries", type=int, default=300)
     parser.add_argument("--exact-max", type=int, default=EXACT_MAX)
     parser.add_argument("--publish", type=int, default=0, help="also time a full publish of N entries")
+    parser.add_argument("--publish-encoders", default="", help="e.g. use: the publish without e5")
+    parser.add_argument("--fit-costs", default="", help="KB sizes (entries): time one fit at each")
     parser.add_argument("--out", default=str(RESULTS), help="where to write the JSON")
     args = parser.parse_args(argv)
     queries = val_queries(args.queries)
@@ -205,8 +242,11 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
     if args.publish:
-        out["publish"] = publish_time(args.publish)
+        names = tuple(n for n in args.publish_encoders.split(",") if n) or None
+        out["publish"] = publish_time(args.publish, names)
         print(f"publish of {args.publish} entries: {out['publish']['seconds']} s")
+    if args.fit_costs:
+        out["fit_costs"] = [fit_costs(int(n)) for n in args.fit_costs.split(",") if n]
     path = Path(args.out)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")

@@ -3,6 +3,7 @@ from pathlib import Path
 
 import pytest
 
+from knowledge import index as index_module
 from knowledge.index import KnowledgeIndex, build_index, load_index
 from tests.knowledge.kb import ENTRIES, FAST
 
@@ -10,10 +11,15 @@ from tests.knowledge.kb import ENTRIES, FAST
 @pytest.fixture(scope="module")
 def index(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeIndex:
     out = tmp_path_factory.mktemp("kb") / "v1"
-    stages: list[str] = []
-    manifest = build_index(ENTRIES, out, FAST, progress=lambda stage, done, total: stages.append(stage))
+    steps: list[tuple[str, int, int]] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(index_module, "ENCODE_CHUNK", 7)  # several progress steps per encoding stage
+        manifest = build_index(ENTRIES, out, FAST, progress=lambda *step: steps.append(step))
     assert manifest.entry_count == len(ENTRIES) and manifest.encoders == ("use",)
-    assert "calibrate" in stages
+    assert "calibrate" in [stage for stage, _, _ in steps]
+    texts = sum(len(e.texts()) for e in ENTRIES)
+    encoding = [done for stage, done, total in steps if stage == "encode:use" and total == texts]
+    assert encoding == [*range(7, texts, 7), texts]
     return load_index(out, FAST)
 
 
