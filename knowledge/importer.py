@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from core.errors import KefuError
+from core.spreadsheet import inert, restore
 from core.types import LANGS, Lang
 from knowledge.types import FaqEntry
 
@@ -93,7 +94,7 @@ def _read_csv(path: Path) -> list[Any]:
 
 
 def _csv_record(row: dict[str, str | None]) -> dict[str, Any]:
-    record: dict[str, Any] = {k: (v or "").strip() for k, v in row.items() if k is not None}
+    record: dict[str, Any] = {k: restore((v or "").strip()) for k, v in row.items() if k is not None}
     for column in ("similar", "tags"):
         record[column] = [p.strip() for p in record.get(column, "").split(LIST_SEPARATOR) if p.strip()]
     if not record.get("id"):
@@ -172,12 +173,12 @@ def _write_csv(entries: Sequence[FaqEntry], path: Path) -> None:
         for e in entries:
             writer.writerow(
                 (
-                    e.key,
+                    inert(e.key),
                     e.lang,
-                    e.question,
-                    LIST_SEPARATOR.join(e.similar),
-                    e.answer,
-                    LIST_SEPARATOR.join(e.tags),
+                    inert(e.question),
+                    inert(LIST_SEPARATOR.join(e.similar)),
+                    inert(e.answer),
+                    inert(LIST_SEPARATOR.join(e.tags)),
                     "true" if e.enabled else "false",
                 )
             )

@@ -1,7 +1,8 @@
 """The knowledge editor's API (role editor; admins have it too), next to ``knowledge_routes``.
 
 Entries: ``GET /api/knowledge/entries?q=&lang=&tag=&enabled=&limit=&offset=``, ``POST`` (201),
-``GET|PUT|DELETE /api/knowledge/entries/<key>``, ``GET .../<key>/history``; import and export
+``GET|PUT|DELETE /api/knowledge/entries/<key>``, ``GET .../<key>/history`` (the key URL-encoded, as
+any character may be in it; Sanic hands a path parameter over still encoded); import and export
 (YAML or CSV) from the page. ``POST /api/knowledge/try`` says what the bot would do with a
 question, from the active version or from the draft. ``POST /api/knowledge/versions/<n>/activate``
 rolls back (or forward). Unanswered clusters and their one-step resolution; answers to review
@@ -16,6 +17,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from sanic import Blueprint, Request
 from sanic.response import HTTPResponse, json, text
@@ -94,12 +96,13 @@ def create_blueprint(
     @editor
     async def get(request: Request, key: str) -> HTTPResponse:
         async with sessions() as session:
-            entry = await entries.get_entry(session, key)
+            entry = await entries.get_entry(session, unquote(key))
         return json({"entry": entries.entry_json(entry)})
 
     @bp.put("/entries/<key:str>")
     @editor
     async def put(request: Request, key: str) -> HTTPResponse:
+        key = unquote(key)
         body = parse_json_object(request.body)
         if "key" in body and body["key"] != key:
             raise ValidationFailed("the key in the body differs from the one in the path", code="invalid_key")
@@ -112,7 +115,7 @@ def create_blueprint(
     @editor
     async def delete(request: Request, key: str) -> HTTPResponse:
         async with sessions.begin() as session:
-            await entries.delete_entry(session, key, actor=actor(request), now=clock())
+            await entries.delete_entry(session, unquote(key), actor=actor(request), now=clock())
         return HTTPResponse(status=204)
 
     @bp.get("/entries/<key:str>/history")
@@ -120,7 +123,7 @@ def create_blueprint(
     async def history(request: Request, key: str) -> HTTPResponse:
         limit = parse_limit(request.args.get("limit"))
         async with sessions() as session:
-            rows = await entries.history(session, key, limit)
+            rows = await entries.history(session, unquote(key), limit)
         return json({"history": [entries.change_json(r) for r in rows]})
 
     # -- import / export -----------------------------------------------------------------------

@@ -49,6 +49,7 @@ from conversations.tables import (
     SuggestionUse,
 )
 from core.errors import ValidationFailed
+from core.spreadsheet import inert
 from handoff.tables import User
 from tickets.store import SLA_ALERT
 from tickets.tables import Ticket, TicketEvent
@@ -610,7 +611,7 @@ def to_csv(report: Report) -> str:
         writer.writerow(
             [
                 "agent",
-                _safe(a["agent"]),
+                inert(a["agent"]),
                 a["conversations"],
                 _cell(a["first_response_seconds_avg"]),
                 _cell(a["handle_seconds_avg"]),
@@ -621,21 +622,16 @@ def to_csv(report: Report) -> str:
     writer.writerow([])
     writer.writerow(["section", "reason", "count"])
     for r in report.handoff_reasons:
-        writer.writerow(["handoff_reason", _safe(r["reason"]), r["count"]])
+        writer.writerow(["handoff_reason", inert(r["reason"]), r["count"]])
     writer.writerow([])
     writer.writerow(["section", "question", "count"])
     for h in report.hot_questions:
-        writer.writerow(["hot_question", _safe(h["text"]), h["count"]])
+        writer.writerow(["hot_question", inert(h["text"]), h["count"]])
     return out.getvalue()
 
 
 def _cell(value: Any) -> str:
     return "" if value is None else str(value)
-
-
-def _safe(text: str) -> str:
-    """No spreadsheet formula from customer text (CSV injection)."""
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 __all__ = ["Report", "ReportQuery", "overview", "p90", "parse_query", "to_csv"]

@@ -1,8 +1,10 @@
+import csv
 from pathlib import Path
 
 import pytest
 
 from knowledge.importer import ImportErrors, default_key, dump_file, parse_file
+from knowledge.types import FaqEntry
 from tests.knowledge.kb import ENTRIES
 
 GOOD_YAML = """
@@ -86,3 +88,23 @@ def test_dump_then_parse_round_trips(tmp_path: Path, suffix: str) -> None:
 def test_unknown_suffix_is_rejected(tmp_path: Path) -> None:
     with pytest.raises(ImportErrors):
         parse_file(tmp_path / "faq.txt")
+
+
+def test_csv_export_runs_no_formula_and_imports_back_unchanged(tmp_path: Path) -> None:
+    hostile = FaqEntry(
+        "=cmd-key",
+        "zh",
+        '=HYPERLINK("http://x.example/","点我")',
+        ("+1+1", "普通说法"),
+        "@SUM(A1)",
+        ("-tag",),
+        True,
+    )
+    path = tmp_path / "faq.csv"
+    dump_file([hostile], path)
+    with path.open(encoding="utf-8", newline="") as handle:
+        (header, row) = list(csv.reader(handle))
+    cells = dict(zip(header, row, strict=True))
+    for column in ("id", "question", "similar", "answer", "tags"):
+        assert cells[column].startswith("'"), (column, cells[column])
+    assert parse_file(path) == [hostile]

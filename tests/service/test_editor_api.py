@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 import yaml
@@ -368,3 +369,23 @@ async def test_customer_rating_review_usage_and_hot(
         "/api/knowledge/hot", params={"from": "2000-01-01", "to": "2000-02-01"}, headers=ed
     )
     assert resp.json["questions"] == []
+
+
+async def test_a_key_with_spaces_markup_and_chinese_is_read_changed_and_deleted(
+    client: SanicASGITestClient, deps: Deps
+) -> None:
+    """The editor sends a key URL-encoded in the path (encodeURIComponent), as any key may hold
+    any character: the routes decode it."""
+    ed = await staff_member(client, deps, "ed", role="editor")
+    key = "退货 <b>运费</b> {{7*7}} 'a'"
+    path = "/api/knowledge/entries/" + quote(key, safe="")
+    _, resp = await client.post("/api/knowledge/entries", json=ENTRY | {"key": key}, headers=ed)
+    assert resp.status == 201, resp.text
+    _, resp = await client.get(path, headers=ed)
+    assert resp.status == 200 and resp.json["entry"]["key"] == key, resp.text
+    _, resp = await client.put(path, json=ENTRY | {"key": key, "answer": "改了"}, headers=ed)
+    assert resp.status == 200, resp.text
+    _, resp = await client.get(path + "/history", headers=ed)
+    assert [h["action"] for h in resp.json["history"]] == ["update", "create"]
+    _, resp = await client.delete(path, headers=ed)
+    assert resp.status == 204

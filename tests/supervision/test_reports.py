@@ -21,7 +21,7 @@ from conversations.tables import (
     SuggestionUse,
 )
 from core.errors import ValidationFailed
-from supervision.reports import ReportQuery, day_start, overview, p90, parse_query, to_csv
+from supervision.reports import Report, ReportQuery, day_start, overview, p90, parse_query, to_csv
 from tickets.tables import Ticket, TicketEvent
 
 SH = ZoneInfo("Asia/Shanghai")
@@ -271,3 +271,17 @@ def test_without_dates_the_last_week_ends_today_in_the_business_time_zone() -> N
     assert (week.start, week.end) == (date(2026, 2, 24), date(2026, 3, 2))
     in_utc = parse_query({}, ZoneInfo("UTC"), now=late_evening_utc)
     assert in_utc.end == date(2026, 3, 1)
+
+
+def test_csv_cells_from_people_run_no_formula() -> None:
+    report = Report(
+        query(),
+        agents=[{"agent": "=agent", "conversations": 1, "first_response_seconds_avg": None,
+                 "handle_seconds_avg": None, "csat_avg": None, "csat_count": 0}],
+        handoff_reasons=[{"reason": "+reason", "count": 1}],
+        hot_questions=[{"text": "=cmd|' /C calc'!A0", "count": 2}, {"text": "@SUM(A1)", "count": 1}],
+    )  # fmt: skip
+    rows = list(csv.reader(io.StringIO(to_csv(report))))
+    assert ["agent", "'=agent", "1", "", "", "", "0"] in rows
+    assert ["handoff_reason", "'+reason", "1"] in rows
+    assert ["hot_question", "'=cmd|' /C calc'!A0", "2"] in rows and ["hot_question", "'@SUM(A1)", "1"] in rows
