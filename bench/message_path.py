@@ -261,10 +261,14 @@ async def curve(
 
 
 def tracker_size(store: redis.Redis, sender: str) -> dict[str, int]:
-    raw = store.get(TRACKER_PREFIX + sender)
+    """Rasa's tracker of ``sender`` or, when Kefu moved the conversation on to later Rasa
+    conversations (``<id>.<n>``, conversations/bot_segments.py), of the latest one."""
+    later = [int(key.rsplit(b".", 1)[1]) for key in store.scan_iter(f"{TRACKER_PREFIX}{sender}.*")]
+    segment = max(later, default=0)
+    raw = store.get(TRACKER_PREFIX + sender + (f".{segment}" if segment else ""))
     if raw is None:
-        return {"bytes": 0, "events": 0}
-    return {"bytes": len(raw), "events": len(json.loads(raw).get("events", []))}
+        return {"bytes": 0, "events": 0, "segment": segment}
+    return {"bytes": len(raw), "events": len(json.loads(raw).get("events", [])), "segment": segment}
 
 
 async def long_conversation(stack: Stack, turns: int, window: int, store: redis.Redis) -> dict[str, Any]:
