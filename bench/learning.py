@@ -84,6 +84,9 @@ class KnowledgeBot:
             replies.append(BotReply(custom=says.custom))
         return replies
 
+    async def in_form(self, sender: str) -> bool:
+        return False
+
     async def healthy(self) -> bool:
         return True
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any, Protocol
+from urllib.parse import quote
 
 import aiohttp
 
@@ -13,6 +14,11 @@ from core.types import BotReply
 
 class BotClient(Protocol):
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]: ...
+
+    async def in_form(self, sender: str) -> bool:
+        """Whether this bot conversation has a form running (the bot expects the next message
+        to answer it); True when that cannot be told."""
+        ...
 
     async def healthy(self) -> bool: ...
 
@@ -36,6 +42,15 @@ def parse_rest_replies(payload: Any) -> list[BotReply]:
             continue
         replies.append(BotReply(text=text, buttons=buttons, custom=custom))
     return replies
+
+
+def active_loop(state: Any) -> str | None:
+    """The running form's name in a tracker state from Rasa's HTTP API (``{}`` when none);
+    an answer of an unknown shape counts as a form running."""
+    if not isinstance(state, dict) or not isinstance(state.get("active_loop", {}), dict):
+        return "unknown"
+    name = state.get("active_loop", {}).get("name")
+    return str(name) if name else None
 
 
 class RasaClient:
@@ -66,6 +81,21 @@ class RasaClient:
                 return parse_rest_replies(await resp.json(content_type=None))
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise Unavailable("the bot is not reachable", code="bot_unavailable") from exc
+
+    async def in_form(self, sender: str) -> bool:
+        """Rasa's tracker without its events: ``active_loop`` names the running form."""
+        try:
+            async with self._session.get(
+                f"{self._base}/conversations/{quote(sender, safe='')}/tracker",
+                params={**self._params, "include_events": "NONE"},
+                timeout=self._timeout,
+            ) as resp:
+                if resp.status != 200:
+                    return True
+                state = await resp.json(content_type=None)
+        except (aiohttp.ClientError, TimeoutError, ValueError):
+            return True
+        return active_loop(state) is not None
 
     async def healthy(self) -> bool:
         try:

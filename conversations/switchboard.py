@@ -15,6 +15,7 @@ from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import identities, repo, tickets
+from conversations.bot_segments import SEGMENT_TURNS, Segment
 from conversations.botclient import BotClient
 from conversations.outbound import Outbound
 from conversations.tables import Conversation, Customer, Message
@@ -79,8 +80,11 @@ class Switchboard:
         ratings: Ratings,
         events: EventPublisher,
         outbound: Outbound,
+        *,
+        segment_turns: int = SEGMENT_TURNS,
     ) -> None:
         self._sessions = sessions
+        self._segment_turns = segment_turns
         self._outbound = outbound
         self._bot = bot
         self._lock = lock
@@ -166,8 +170,9 @@ class Switchboard:
         metadata = {"channel": str(msg.channel), "lang": lang, "customer_id": conv.customer_id}
         if served := request_id.current():  # the action server logs under the same id
             metadata["request_id"] = served
+        segment = await self._segment(conv)
         try:
-            replies = await self._bot.send(conv.id, msg.text, metadata)
+            replies = await self._bot.send(segment.sender(conv.id), msg.text, metadata)
             if not any(reply.text or reply.buttons or reply.custom for reply in replies):
                 # Rasa answers nothing when its action server is down; every turn of ours says something
                 raise Unavailable("the bot answered nothing", code="bot_unavailable")
@@ -189,6 +194,12 @@ class Switchboard:
                 if reply.text or reply.buttons
             ]
             await session.execute(update(Message).where(Message.id == message.id).values(bot_status="done"))
+            done = segment.after_turn()
+            await session.execute(
+                update(Conversation)
+                .where(Conversation.id == conv.id)
+                .values(bot_segment=done.number, bot_turns=done.turns)
+            )
             if handoff is not None:  # only a handoff changes the conversation (no agent holds it now)
                 conv = await repo.get_conversation(session, conv.id)
                 stored += await self._hand_off(session, conv, message, lang, handoff)
@@ -201,6 +212,14 @@ class Switchboard:
             async with self._sessions() as session:
                 state = (await repo.get_conversation(session, conv.id)).state
         return HandleResult(conv.id, message.id, state, _views(stored))
+
+    async def _segment(self, conv: Conversation) -> Segment:
+        """The bot conversation this turn goes to: a new one once the current one is full,
+        unless a form is running in it (conversations/bot_segments.py)."""
+        segment = Segment.of(conv)
+        if segment.full(self._segment_turns) and not await self._bot.in_form(segment.sender(conv.id)):
+            return segment.next()
+        return segment
 
     async def _hand_off(
         self,

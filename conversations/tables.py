@@ -64,6 +64,10 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(16), default="bot", index=True)
     lang: Mapped[str] = mapped_column(String(8), default="zh")
     assigned_agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # the bot's segment of this conversation (its Rasa sender, conversations/bot_segments.py)
+    # and the turns sent to it so far
+    bot_segment: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    bot_turns: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

@@ -48,6 +48,9 @@ class WeComSettings:
         return bool(self.corp_id and self.app_token and self.app_aes_key)
 
 
+SQLITE_SYNCHRONOUS = ("FULL", "NORMAL")
+
+
 @dataclass(frozen=True)
 class Settings:
     host: str = "127.0.0.1"
@@ -59,6 +62,12 @@ class Settings:
     actions_port: int = 5055
     redis_url: str = "redis://127.0.0.1:6390/0"
     database_url: str = f"sqlite:///{ROOT / 'var' / 'kefu.db'}"
+    # SQLite only: NORMAL (a commit survives a crash of the process; an OS crash or power cut may
+    # roll back the last commits) or FULL (every commit is fsynced); docs/architecture.md
+    sqlite_synchronous: str = "FULL"
+    # turns of a conversation sent to one Rasa conversation before the next begins
+    # (conversations/bot_segments.py); KEFU_BOT_SEGMENT_TURNS
+    bot_segment_turns: int = 20
     var_dir: Path = ROOT / "var"
     knowledge_dir: Path = ROOT / "var" / "knowledge"
     # An extra sentence-transformers model folder for the knowledge index (e.g. a Chinese encoder
@@ -104,6 +113,8 @@ class Settings:
             actions_port=actions_port,
             redis_url=env.get("REDIS_URL", f"redis://127.0.0.1:{_int(env, 'KEFU_REDIS_PORT', 6390)}/0"),
             database_url=env.get("DATABASE_URL", f"sqlite:///{var_dir / 'kefu.db'}"),
+            sqlite_synchronous=_synchronous(env, "KEFU_SQLITE_SYNCHRONOUS", "FULL"),
+            bot_segment_turns=max(1, _int(env, "KEFU_BOT_SEGMENT_TURNS", 20)),
             var_dir=var_dir,
             knowledge_dir=Path(env.get("KEFU_KNOWLEDGE_DIR", str(var_dir / "knowledge"))),
             knowledge_model=_model_folder(env, "KEFU_KNOWLEDGE_MODEL"),
@@ -195,6 +206,13 @@ def _int(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _synchronous(env: Mapping[str, str], name: str, default: str) -> str:
+    value = env.get(name, default).strip().upper()
+    if value not in SQLITE_SYNCHRONOUS:
+        raise SettingsError(f"{name} must be one of {', '.join(SQLITE_SYNCHRONOUS)}")
+    return value
 
 
 def _required(env: Mapping[str, str], name: str) -> str:

@@ -130,7 +130,7 @@ def connect_redis(url: str) -> aioredis.Redis:
 
 def build_deps(settings: Settings) -> Deps:
     client = connect_redis(settings.redis_url)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, sqlite_synchronous=settings.sqlite_synchronous)
     sessions = session_factory(engine)
     http = LazySession()
     bot = RasaClient(http, settings.rasa_url, settings.bot_timeout, settings.rasa_token)
@@ -145,7 +145,14 @@ def build_deps(settings: Settings) -> Deps:
     metrics = Metrics()
     desk.assignments.on_assigned = metrics.assigned
     switchboard = Switchboard(
-        sessions, TimedBot(bot, metrics), RedisLocks(client), desk.routing, desk.csat, events, outbound
+        sessions,
+        TimedBot(bot, metrics),
+        RedisLocks(client),
+        desk.routing,
+        desk.csat,
+        events,
+        outbound,
+        segment_turns=settings.bot_segment_turns,
     )
     return Deps(
         settings,

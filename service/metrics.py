@@ -122,5 +122,8 @@ class TimedBot:
         finally:
             self._metrics.bot.observe(outcome, time.perf_counter() - started)
 
+    async def in_form(self, sender: str) -> bool:
+        return await self._bot.in_form(sender)
+
     async def healthy(self) -> bool:
         return await self._bot.healthy()

@@ -116,6 +116,9 @@ def stack(
         "WECOM_KF_SERVICERS": f"{SERVICER_AGENT}={SERVICER_USERID}",
         "KEFU_APPS": f"{APP_ID}={app_webhook.url}",
         "KEFU_APP_SECRET_SHOP": APP_SECRET,
+        # a new Rasa conversation every 5 turns (20 by default): every test's longer conversations
+        # cross a boundary (tests/integration/test_long_conversation.py)
+        "KEFU_BOT_SEGMENT_TURNS": "5",
     }
     # The stack lives for the whole session, also while later unit tests flush database 0 and
     # run their own delivery workers there: it keeps its keys in a database of its own.

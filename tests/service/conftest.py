@@ -30,6 +30,7 @@ class ScriptedBot:
         self.calls: list[tuple[str, str, dict[str, Any]]] = []
         self.down = False
         self.silent = False  # as Rasa answers when its action server is down: nothing at all
+        self.forms: set[str] = set()  # senders with a form running
 
     async def send(self, sender: str, text: str, metadata: dict[str, Any]) -> list[BotReply]:
         self.calls.append((sender, text, metadata))
@@ -52,6 +53,9 @@ class ScriptedBot:
                 )
             ]
         return [BotReply(text=f"echo:{text}")]
+
+    async def in_form(self, sender: str) -> bool:
+        return sender in self.forms
 
     async def healthy(self) -> bool:
         return not self.down

@@ -56,6 +56,9 @@ class FlakyBot:
             raise Unavailable("down", code="bot_unavailable")
         return [BotReply(text="hi")]
 
+    async def in_form(self, sender: str) -> bool:
+        return False
+
     async def healthy(self) -> bool:
         return self.up
 

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, select
+from sqlalchemy import column, create_engine, inspect, select, table
 
 from handoff.floor_settings import DEFAULT_SETTINGS, GroupSettings, assemble
 from handoff.model import Step
@@ -49,6 +50,15 @@ def test_postgres_upgrade_matches_models(postgres_url: str) -> None:
     upgrade(postgres_url)  # a second run is a no-op
 
 
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
+# conversations as 0008 left them (the model's table has columns added later)
+CONVERSATIONS_0008 = table(
+    "conversations",
+    *(column(name) for name in ("id", "customer_id", "channel", "channel_user_id", "entry_point")),
+    *(column(name) for name in ("state", "lang", "created_at", "updated_at")),
+)
+
+
 def test_app_users_are_renamed_into_their_app(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'm.db'}"
     upgrade(url, "0008")
@@ -64,12 +74,16 @@ def test_app_users_are_renamed_into_their_app(tmp_path: Path) -> None:
             )
             for app in apps:
                 conn.execute(
-                    conversations.insert().values(
+                    CONVERSATIONS_0008.insert().values(
                         id=f"{app}-{user}",
                         customer_id=customer,
                         channel="app",
                         channel_user_id=user,
                         entry_point=app,
+                        state="bot",
+                        lang="zh",
+                        created_at=NOW,
+                        updated_at=NOW,
                     )
                 )
     upgrade(url)
