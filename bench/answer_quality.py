@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from bench.output import write_results
 from knowledge.config import IndexConfig
 from knowledge.encoders import forget_vectors, get_encoder
 from knowledge.fusion import DecisionRule
@@ -368,8 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                 print_learning(learned)
     results["seconds"] = time.perf_counter() - started
     print(f"\ntotal {results['seconds']:.0f}s")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2, ensure_ascii=False, default=list), encoding="utf-8")
+    write_results(results, args.out)
     return 0
 
 

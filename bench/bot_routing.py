@@ -34,6 +34,7 @@ from typing import Any
 
 from actions.cues import CUES
 from bench.answer_quality import build_through_import, load_zh_shop, outcome, rank
+from bench.output import write_results
 from knowledge.config import IndexConfig
 from tests.support.rasa import trained_model
 
@@ -149,8 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run()
     print_table(result)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
+    write_results(result, args.out)
     return 0
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import tempfile
 import time
 from collections import Counter
@@ -29,6 +28,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from redis.exceptions import WatchError
 
+from bench.output import write_results
 from handoff import codec, keys
 from handoff.assigner import Assigner
 from handoff.choose import rank
@@ -38,7 +38,6 @@ from handoff.presence import Presence
 from handoff.queue import HandoffQueue
 from tests.support.processes import redis_server
 
-RESULTS = Path(__file__).parent / "results"
 GROUPS = [f"g{i}" for i in range(10)]
 AssignFn = Callable[[str], Awaitable[bool]]
 
@@ -303,8 +302,7 @@ def main() -> None:
     result["seconds"] = round(time.perf_counter() - started, 1)
     print(table(result))
     print(f"total {result['seconds']} s")
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "handoff.json").write_text(json.dumps(result, indent=2) + "\n")
+    write_results(result, "handoff.json")
 
 
 if __name__ == "__main__":

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import logging
 import random
 import tempfile
@@ -43,6 +42,7 @@ from sanic_testing.testing import SanicASGITestClient
 
 from actions.knowledge import reply_for
 from bench.answer_quality import LOADERS, BenchSet, Query
+from bench.output import write_results
 from connectors.visitor_token import HEADER
 from core.errors import Unavailable
 from core.settings import Settings
@@ -57,8 +57,6 @@ from service.deps import build_deps
 from store.migrate import upgrade
 from tests.support.processes import redis_server
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "learning.json"
 PASSWORD = "bench-editor-password"
 TARGETS = {"in_correct": 0.90, "all_wrong": 0.05, "oos_declined": 0.80}
 
@@ -323,9 +321,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     out = asyncio.run(main_async([s for s in args.sets.split(",") if s], args.seed))
     out["seconds"] = round(time.perf_counter() - start, 1)
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"\nwritten to {RESULTS.relative_to(ROOT)}")
+    write_results(out, "learning.json")
     return 0
 
 

@@ -24,13 +24,12 @@ from typing import Any
 
 from bench.answer_quality import LOADERS, Query
 from bench.learning import Outcome, halves, rates
+from bench.output import write_results
 from knowledge.config import IndexConfig
 from knowledge.index import KnowledgeIndex, build_index, load_index
 from knowledge.learning import merge
 from knowledge.types import Decision
 
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results" / "learning_seeds.json"
 KEYS = ("in_correct", "in_declined", "all_wrong", "oos_declined", "top1")
 
 
@@ -117,9 +116,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": round(time.perf_counter() - start, 1),
     }
     print(f"mean over seeds {seeds}: {json.dumps(out['mean'])}")
-    RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"written to {RESULTS.relative_to(ROOT)}")
+    write_results(out, "learning_seeds.json")
     return 0
 
 

@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import shutil
 import tempfile
@@ -32,7 +31,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from bench.message_path import RESULTS, percentile, warm_up
+from bench.message_path import percentile, warm_up
+from bench.output import write_results
 from bench.soak import MACHINE_NOTE
 from tests.support import publishing
 from tests.support.customers import Customers, Question, Turn
@@ -185,9 +185,7 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args)
     print_report(result)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / args.output).write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    print(f"\nwritten to bench/results/{args.output}")
+    write_results(result, args.output)
 
 
 if __name__ == "__main__":

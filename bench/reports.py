@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import random
 import sqlite3
 import statistics
@@ -29,11 +28,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bench.output import write_results
 from store.engine import create_engine, session_factory
 from store.migrate import upgrade
 from supervision.reports import ReportQuery, overview, to_csv
 
-RESULTS = Path(__file__).parent / "results"
 TZ = ZoneInfo("Asia/Shanghai")
 END = date(2026, 11, 30)
 REPORT_INDEXES = (
@@ -254,7 +253,6 @@ def main() -> None:
     print("without the report indexes (one run):")
     for row in bare:
         print(f"{row['case']:<24}{row['conversations']:>14}{row['ms']:>10}")
-    RESULTS.mkdir(exist_ok=True)
     result = {
         "history": sizes,
         "days": args.days,
@@ -264,9 +262,7 @@ def main() -> None:
         "with_indexes": indexed,
         "without_report_indexes": bare,
     }
-    (RESULTS / "reports.json").write_text(
-        json.dumps(result, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
-    )
+    write_results(result, "reports.json")
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ import faiss
 import numpy as np
 
 from bench.answer_quality import datasets_dir
+from bench.output import write_results
 from knowledge.adapter import LinearAdapter
 from knowledge.classifier import TextClassifier, VectorClassifier
 from knowledge.config import IndexConfig
@@ -247,10 +248,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"publish of {args.publish} entries: {out['publish']['seconds']} s")
     if args.fit_costs:
         out["fit_costs"] = [fit_costs(int(n)) for n in args.fit_costs.split(",") if n]
-    path = Path(args.out)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(out, ensure_ascii=False, indent=2), encoding="utf-8")
-    print(f"written to {path}")
+    write_results(out, args.out)
     return 0
 
 

@@ -11,18 +11,17 @@ test half, with the dev half beside it, against two baselines in the same run: "
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from bench.output import write_results
 from supervision.sentiment import PackagedSentiment
 
 ROOT = Path(__file__).resolve().parent
 DATA = ROOT / "data"
-RESULTS = ROOT / "results" / "sentiment.json"
 
 
 @dataclass(frozen=True)
@@ -103,9 +102,7 @@ def main() -> None:
     per_message = (time.perf_counter() - started) / len(texts)
     result["seconds_per_message"] = per_message
     print(f"\nload {load_seconds:.1f} s once per process; {per_message * 1000:.2f} ms a message")
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(result, indent=2, ensure_ascii=False), encoding="utf-8")
-    print(f"written to {RESULTS.relative_to(ROOT.parent)}")
+    write_results(result, "sentiment.json")
 
 
 if __name__ == "__main__":

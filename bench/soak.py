@@ -45,7 +45,8 @@ from typing import Any
 
 import httpx
 
-from bench.message_path import RESULTS, client, percentile, process_trees, redis_pid, warm_up
+from bench.message_path import client, percentile, process_trees, redis_pid, warm_up
+from bench.output import write_results
 from tests.support import visitors
 from tests.support.processes import redis_server
 from tests.support.stack import Stack, running_stack
@@ -464,9 +465,7 @@ def main() -> None:
     args = parser.parse_args()
     result = run(args)
     print_report(result)
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / args.output).write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    print(f"\nwritten to bench/results/{args.output}")
+    write_results(result, args.output)
 
 
 if __name__ == "__main__":

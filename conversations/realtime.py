@@ -55,7 +55,7 @@ class RedisEvents:
                     yield json.loads(item["data"])
         finally:
             await pubsub.unsubscribe()
-            await pubsub.aclose()  # type: ignore[no-untyped-call]
+            await pubsub.aclose()
 
 
 class SocketSender:

@@ -162,7 +162,7 @@ class Subscription:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         await self._pubsub.unsubscribe()
-        await self._pubsub.aclose()  # type: ignore[no-untyped-call]
+        await self._pubsub.aclose()
 
     def __aiter__(self) -> AsyncIterator[HandoffEvent]:
         return self._events()

@@ -288,7 +288,7 @@ def create_blueprint(
             with contextlib.suppress(Exception):
                 await pubsub.punsubscribe()
                 await pubsub.unsubscribe()
-                await pubsub.aclose()  # type: ignore[no-untyped-call]
+                await pubsub.aclose()
 
     return bp
 

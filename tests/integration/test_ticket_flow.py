@@ -51,7 +51,7 @@ async def _alerts_after_sweep(stack: Stack, at: datetime) -> list[dict[str, Any]
                 received.append(json.loads(item["data"]))
         return received
     finally:
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()
         await client.aclose()
         await engine.dispose()
 

@@ -81,7 +81,7 @@ async def test_a_long_queue_alerts_once_while_it_lasts_and_again_when_it_returns
             published.append(json.loads(item["data"]))
     assert [p["alert"]["type"] for p in published] == ["queue_length", "queue_length"]
     assert published[0]["alert"]["message"] == "Queue general: 2 waiting (limit 1)"
-    await pubsub.aclose()  # type: ignore[no-untyped-call]
+    await pubsub.aclose()
 
 
 async def test_a_rule_change_takes_effect_on_the_next_pass(

@@ -42,7 +42,7 @@ async def alerts(redis_client: aioredis.Redis) -> AsyncIterator[asyncio.Queue[di
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
-        await pubsub.aclose()  # type: ignore[no-untyped-call]
+        await pubsub.aclose()
 
 
 async def drain(queue: asyncio.Queue[dict[str, Any]], expected: int) -> list[dict[str, Any]]:
