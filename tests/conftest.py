@@ -18,6 +18,8 @@ from store.engine import create_engine, session_factory
 from store.migrate import upgrade
 from tests.support.processes import create_database, postgres_server, redis_server
 
+pytest_plugins = ["tests.fakes.wecom_fixtures"]
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 

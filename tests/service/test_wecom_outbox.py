@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 import redis.asyncio as aioredis
-from aiohttp.test_utils import TestServer
 from sanic import Sanic
 from sanic_testing.testing import SanicASGITestClient
 from sqlalchemy import select, update
@@ -26,21 +25,8 @@ from core.clock import utc_now
 from core.settings import WeComSettings
 from service.app import create_app
 from service.deps import Deps
-from tests.connectors.wecom.conftest import AES_KEY, CORP_ID, KF_SECRET, OPEN_KFID, TOKEN
-from tests.fakes.wecom_api import FakeWeCom, create_fake_wecom
-
-
-@pytest.fixture
-def fake() -> FakeWeCom:
-    return create_fake_wecom(CORP_ID, [KF_SECRET], TOKEN, AES_KEY)
-
-
-@pytest.fixture
-async def fake_url(fake: FakeWeCom) -> AsyncIterator[str]:
-    server = TestServer(fake.app, host="127.0.0.1")
-    await server.start_server()
-    yield str(server.make_url("")).rstrip("/")
-    await server.close()
+from tests.fakes.wecom_api import FakeWeCom
+from tests.fakes.wecom_fixtures import AES_KEY, CORP_ID, KF_SECRET, OPEN_KFID, TOKEN
 
 
 @pytest.fixture

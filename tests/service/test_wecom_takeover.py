@@ -14,7 +14,6 @@ from typing import Any
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
-from aiohttp.test_utils import TestServer
 from sanic import Sanic
 from sanic_testing.testing import SanicASGITestClient
 from sqlalchemy import select
@@ -29,25 +28,12 @@ from handoff.staff import add_user
 from handoff.tables import User
 from service.app import create_app
 from service.deps import Deps
-from tests.connectors.wecom.conftest import AES_KEY, CORP_ID, KF_SECRET, OPEN_KFID, TOKEN
-from tests.fakes.wecom_api import FakeWeCom, create_fake_wecom
+from tests.fakes.wecom_api import FakeWeCom
+from tests.fakes.wecom_fixtures import AES_KEY, CORP_ID, KF_SECRET, OPEN_KFID, TOKEN
 
 Headers = dict[str, str]
 SERVICERS = (("alice", "zhangsan"), ("bob", "lisi"))
 PASSWORD = "long-enough-pw"
-
-
-@pytest.fixture
-def fake() -> FakeWeCom:
-    return create_fake_wecom(CORP_ID, [KF_SECRET], TOKEN, AES_KEY)
-
-
-@pytest.fixture
-async def fake_url(fake: FakeWeCom) -> AsyncIterator[str]:
-    server = TestServer(fake.app, host="127.0.0.1")
-    await server.start_server()
-    yield str(server.make_url("")).rstrip("/")
-    await server.close()
 
 
 def wecom_settings(fake_url: str, servicers: tuple[tuple[str, str], ...] = SERVICERS) -> WeComSettings:

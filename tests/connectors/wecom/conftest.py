@@ -1,39 +1,15 @@
-"""Fixtures for the WeCom connector: the protocol-faithful fake, served on a loopback port."""
+"""Fixtures for the WeCom connector: API clients against the fake (tests.fakes.wecom_fixtures)."""
 
 from __future__ import annotations
 
-import base64
 from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
-from aiohttp.test_utils import TestServer
 
 from connectors.wecom.api import KfApi, WeComClient
-from tests.fakes.wecom_api import FakeWeCom, create_fake_wecom
-
-CORP_ID = "ww0123456789abcdef"
-KF_SECRET = "kf-secret-for-tests"
-APP_SECRET = "app-secret-for-tests"
-TOKEN = "QDG6eK7token"
-AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")
-OPEN_KFID = "wkABCDEF0123"
-
-
-@pytest.fixture
-def fake() -> FakeWeCom:
-    return create_fake_wecom(CORP_ID, [KF_SECRET, APP_SECRET], TOKEN, AES_KEY)
-
-
-@pytest.fixture
-async def fake_url(fake: FakeWeCom) -> AsyncIterator[str]:
-    server = TestServer(fake.app, host="127.0.0.1")
-    await server.start_server()
-    try:
-        yield str(server.make_url("")).rstrip("/")
-    finally:
-        await server.close()
+from tests.fakes.wecom_fixtures import CORP_ID, KF_SECRET
 
 
 @pytest.fixture

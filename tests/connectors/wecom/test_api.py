@@ -18,8 +18,8 @@ from connectors.wecom.errors import (
     WeComUnavailable,
 )
 from connectors.wecom.models import MenuItem, ServiceState
-from tests.connectors.wecom.conftest import APP_SECRET, CORP_ID, KF_SECRET, OPEN_KFID
 from tests.fakes.wecom_api import FakeWeCom
+from tests.fakes.wecom_fixtures import APP_SECRET, CORP_ID, KF_SECRET, OPEN_KFID
 
 CUSTOMER = "wmCustomer0001"
 

@@ -17,7 +17,7 @@ from connectors.wecom.errors import (
     WeComCryptoError,
     WrongReceiveId,
 )
-from tests.connectors.wecom.conftest import AES_KEY, CORP_ID, TOKEN
+from tests.fakes.wecom_fixtures import AES_KEY, CORP_ID, TOKEN
 
 KEY = base64.b64decode(AES_KEY + "=")
 

@@ -15,8 +15,8 @@ from connectors.wecom.models import KfMessage
 from connectors.wecom.xml import AppTextMessage, KfEvent, parse_callback
 from conversations.channel_cursors import SqlCursorStore
 from core.types import Channel, InboundMessage
-from tests.connectors.wecom.conftest import CORP_ID, OPEN_KFID
 from tests.fakes.wecom_api import FakeWeCom, SignedCallback
+from tests.fakes.wecom_fixtures import CORP_ID, OPEN_KFID
 
 Sessions = async_sessionmaker[AsyncSession]
 

@@ -17,8 +17,8 @@ from connectors.wecom.replay import ReplayGuard
 from connectors.wecom.routes import create_app_blueprint, create_kf_blueprint
 from connectors.wecom.xml import build_envelope
 from core.types import Channel, InboundMessage
-from tests.connectors.wecom.conftest import AES_KEY, CORP_ID, OPEN_KFID, TOKEN
 from tests.fakes.wecom_api import FakeWeCom, SignedCallback
+from tests.fakes.wecom_fixtures import AES_KEY, CORP_ID, OPEN_KFID, TOKEN
 
 _names = itertools.count()
 

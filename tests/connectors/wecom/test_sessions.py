@@ -9,8 +9,8 @@ import redis.asyncio as aioredis
 from connectors.wecom import keys
 from connectors.wecom.api import KfApi, WeComClient
 from connectors.wecom.sessions import UNKNOWN_SERVICER, ServicerSessions
-from tests.connectors.wecom.conftest import CORP_ID, KF_SECRET, OPEN_KFID
 from tests.fakes.wecom_api import FakeWeCom
+from tests.fakes.wecom_fixtures import CORP_ID, KF_SECRET, OPEN_KFID
 from tests.support.processes import free_port
 
 CUSTOMER = "wmServiced"

@@ -16,7 +16,7 @@ from connectors.wecom.xml import (
     parse_callback,
     parse_envelope,
 )
-from tests.connectors.wecom.conftest import AES_KEY, CORP_ID, TOKEN
+from tests.fakes.wecom_fixtures import AES_KEY, CORP_ID, TOKEN
 
 # The documented kf_msg_or_event example, with whitespace as Tencent shows it.
 KF_EVENT = """<xml>
