@@ -1,7 +1,7 @@
 """The outbox: the one path of every message to a customer, whatever its channel and sender.
 
 A message to the customer (bot reply, agent reply, system notice, ticket reply) is stored with
-an ``outbox`` row in the same SQL transaction (``add``). After the commit a ``Deliverer`` claims
+an ``outbox`` row in the same SQL transaction (``add``). After the commit a ``Deliverer`` holds
 the row with a lease, hands the message to its channel's ``ChannelSender`` and records the
 outcome: ``sent``; ``failed`` with the error and the time of the next attempt (exponential
 backoff); ``dead`` after the last attempt or a refusal retrying cannot change
@@ -9,6 +9,11 @@ backoff); ``dead`` after the last attempt or a refusal retrying cannot change
 up due rows, so a crash between the commit and the send delays the message but never loses it.
 A sent row is never claimed again; senders are idempotent per message id for the window in
 which a deliverer died after sending but before recording it.
+
+A row written through ``Deliverer.add`` is inserted already leased to that deliverer, which
+sends it right after the commit from the objects in memory: no claim transaction and no read,
+and the outcomes of one batch (a turn's replies) are recorded in one commit. A row whose
+writer dies before sending it waits for its lease to expire, then the background loop sends it.
 """
 
 from __future__ import annotations
@@ -17,13 +22,14 @@ import asyncio
 import contextlib
 import logging
 import uuid
+import weakref
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal, cast
+from typing import Any, Literal, Protocol, cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.sql import ColumnElement
 
@@ -62,8 +68,17 @@ class RetryPolicy:
         return float(min(self.max_delay, self.base_delay * self.factor ** max(0, attempts_made - 1)))
 
 
-def enqueue(session: AsyncSession, conv: Conversation, message: Message) -> OutboxEntry | None:
-    """The outbox row of a message to the customer, in the caller's transaction."""
+@dataclass(frozen=True)
+class Lease:
+    owner: str
+    until: datetime
+
+
+def enqueue(
+    session: AsyncSession, conv: Conversation, message: Message, *, lease: Lease | None = None
+) -> OutboxEntry | None:
+    """The outbox row of a message to the customer, in the caller's transaction; with a lease,
+    held by its owner from the start (the owner sends it after the commit)."""
     if message.sender not in TO_CUSTOMER:
         return None
     entry = OutboxEntry(
@@ -73,6 +88,8 @@ def enqueue(session: AsyncSession, conv: Conversation, message: Message) -> Outb
         attempts=0,
         next_attempt_at=utc_now(),
         last_error="",
+        lease_owner=lease.owner if lease else None,
+        lease_until=lease.until if lease else None,
     )
     session.add(entry)
     return entry
@@ -87,8 +104,10 @@ def add(
     payload: dict[str, Any] | None = None,
     reply_to: int | None = None,
     client_message_id: str | None = None,
+    lease: Lease | None = None,
 ) -> Message:
-    """Store a message and, unless it is a note, its outbox row (deliver after the commit)."""
+    """Store a message and, unless it is a note, its outbox row (sent by the background loop, or
+    with a lease by the lease's owner)."""
     message = repo.add_message(
         session,
         conv.id,
@@ -98,7 +117,7 @@ def add(
         reply_to=reply_to,
         client_message_id=client_message_id,
     )
-    enqueue(session, conv, message)
+    enqueue(session, conv, message, lease=lease)
     return message
 
 
@@ -138,7 +157,32 @@ class OutboxWriter:
         )
 
 
-def outbound_message(conv: Conversation, message: Message) -> OutboundMessage:
+class Addressed(Protocol):
+    """Where a conversation's messages go (a ``Conversation`` row, or ``Address``)."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+    @property
+    def channel_user_id(self) -> str: ...
+    @property
+    def entry_point(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class Address:
+    id: str
+    channel: str
+    channel_user_id: str
+    entry_point: str
+
+    @classmethod
+    def of(cls, conv: Conversation) -> Address:
+        return cls(conv.id, conv.channel, conv.channel_user_id, conv.entry_point)
+
+
+def outbound_message(conv: Addressed, message: Message) -> OutboundMessage:
     sender = cast(Literal["bot", "agent", "system"], message.sender)
     return OutboundMessage(
         conversation_id=conv.id,
@@ -155,9 +199,25 @@ def outbound_message(conv: Conversation, message: Message) -> OutboundMessage:
 
 @dataclass(frozen=True)
 class _Claimed:
-    entry_id: int
     attempts: int
     message: OutboundMessage
+    lease_owner: str
+
+
+@dataclass(frozen=True)
+class _Held:
+    """A row this deliverer wrote already leased: where its message goes, and the lease."""
+
+    address: Address
+    lease: Lease
+
+    def claimed(self, message: Message, now: datetime) -> _Claimed | None:
+        """The row once its transaction committed (the message is then detached with its id)
+        while the lease lasts; None while it is uncommitted, after it rolled back, or once the
+        lease ran out (another deliverer may hold the row now)."""
+        if not inspect(message).detached or now >= self.lease.until:
+            return None
+        return _Claimed(0, outbound_message(self.address, message), self.lease.owner)
 
 
 class Deliverer:
@@ -178,29 +238,81 @@ class Deliverer:
         self._policy = policy or RetryPolicy()
         self._lease = timedelta(seconds=lease_seconds)
         self._clock = clock
+        self._owner = f"held-{uuid.uuid4().hex}"  # the lease of rows this deliverer wrote itself
+        # Rows written by ``add`` and not yet sent, by their message (gone with the message object).
+        self._held: weakref.WeakKeyDictionary[Message, _Held] = weakref.WeakKeyDictionary()
 
     def register(self, channel: Channel, sender: ChannelSender) -> None:
         self._senders[channel] = sender
 
+    def add(
+        self,
+        session: AsyncSession,
+        conv: Conversation,
+        sender: str,
+        text: str,
+        *,
+        payload: dict[str, Any] | None = None,
+        reply_to: int | None = None,
+        client_message_id: str | None = None,
+    ) -> Message:
+        """Store a message with its outbox row leased to this deliverer, which sends it when
+        ``deliver`` is called after the commit (without claiming it first)."""
+        lease = Lease(self._owner, self._clock() + self._lease)
+        message = add(
+            session,
+            conv,
+            sender,
+            text,
+            payload=payload,
+            reply_to=reply_to,
+            client_message_id=client_message_id,
+            lease=lease,
+        )
+        if message.sender in TO_CUSTOMER:
+            self._held[message] = _Held(Address.of(conv), lease)
+        return message
+
     async def deliver(self, message_ids: Iterable[int]) -> dict[int, Delivery]:
-        """Send these committed messages now (in order); what happened to each."""
+        """Send these committed messages now (in order); what happened to each. Rows this
+        deliverer wrote are sent from memory; others are claimed first (held elsewhere, or sent
+        already: ``ELSEWHERE``). The outcomes are recorded in one transaction."""
         wanted = list(message_ids)
         if not wanted:
             return {}
-        claimed = await self._claim(OutboxEntry.message_id.in_(wanted), len(wanted))
-        by_id = {int(c.message.message_id): c for c in claimed}
+        by_id = self._take_held(wanted)
+        if missing := [m for m in wanted if m not in by_id]:
+            claimed = await self._claim(OutboxEntry.message_id.in_(missing), len(missing))
+            by_id.update((int(c.message.message_id), c) for c in claimed)
         outcome: dict[int, Delivery] = {}
+        settled: list[tuple[_Claimed, dict[str, Any]]] = []
         for message_id in wanted:
             item = by_id.get(message_id)
-            outcome[message_id] = Delivery.ELSEWHERE if item is None else await self._attempt(item)
+            if item is None:
+                outcome[message_id] = Delivery.ELSEWHERE
+                continue
+            outcome[message_id], values = await self._try(item)
+            settled.append((item, values))
+        await self._settle(settled)
         return outcome
 
     async def deliver_due(self, limit: int = 100) -> int:
-        """One pass over rows whose (next) attempt is due; returns how many were attempted."""
+        """One pass over rows whose (next) attempt is due; returns how many were attempted.
+        Each outcome is recorded as soon as it is known."""
         claimed = await self._claim(None, limit)
         for item in claimed:
-            await self._attempt(item)
+            _, values = await self._try(item)
+            await self._settle([(item, values)])
         return len(claimed)
+
+    def _take_held(self, message_ids: list[int]) -> dict[int, _Claimed]:
+        wanted, now = set(message_ids), self._clock()
+        found: dict[int, _Claimed] = {}
+        for message, held in list(self._held.items()):
+            if message.id in wanted and (item := held.claimed(message, now)) is not None:
+                found[message.id] = item
+                del self._held[message]
+        return found
 
     async def run(self, stop: asyncio.Event, interval: float = 2.0) -> None:
         """The background loop of a replica: due rows until ``stop`` is set."""
@@ -233,18 +345,19 @@ class Deliverer:
             )
         async with self._sessions() as session:
             rows = await session.execute(
-                select(OutboxEntry.id, OutboxEntry.attempts, Message, Conversation)
+                select(OutboxEntry.attempts, Message, Conversation)
                 .join(Message, Message.id == OutboxEntry.message_id)
                 .join(Conversation, Conversation.id == Message.conversation_id)
                 .where(OutboxEntry.lease_owner == token)
                 .order_by(OutboxEntry.id)
             )
             return [
-                _Claimed(entry_id, attempts, outbound_message(conv, message))
-                for entry_id, attempts, message, conv in rows.all()
+                _Claimed(attempts, outbound_message(conv, message), token)
+                for attempts, message, conv in rows.all()
             ]
 
-    async def _attempt(self, item: _Claimed) -> Delivery:
+    async def _try(self, item: _Claimed) -> tuple[Delivery, dict[str, Any]]:
+        """Send one claimed row: what happened, and the row's new values."""
         sender = self._senders.get(item.message.channel)
         try:
             if sender is None:
@@ -252,7 +365,7 @@ class Deliverer:
             await sender.send(item.message)
         except Undeliverable as exc:
             log.warning("message %s refused on %s: %s", item.message.message_id, item.message.channel, exc)
-            return await self._failed(item, exc, final=True)
+            return self._failed(item, exc, final=True)
         except Exception as exc:
             log.warning(
                 "message %s not delivered on %s (attempt %d): %s",
@@ -261,28 +374,33 @@ class Deliverer:
                 item.attempts + 1,
                 exc,
             )
-            return await self._failed(item, exc, final=item.attempts + 1 >= self._policy.max_attempts)
-        await self._settle(item, status="sent", sent_at=self._clock(), last_error="")
-        return Delivery.SENT
+            return self._failed(item, exc, final=item.attempts + 1 >= self._policy.max_attempts)
+        return Delivery.SENT, {"status": "sent", "sent_at": self._clock(), "last_error": ""}
 
-    async def _failed(self, item: _Claimed, exc: Exception, *, final: bool) -> Delivery:
+    def _failed(self, item: _Claimed, exc: Exception, *, final: bool) -> tuple[Delivery, dict[str, Any]]:
         attempts = item.attempts + 1
         error = f"{type(exc).__name__}: {exc}"[:MAX_ERROR]
         if final:
-            await self._settle(item, status="dead", last_error=error)
-            return Delivery.DEAD
+            return Delivery.DEAD, {"status": "dead", "last_error": error}
         due = self._clock() + timedelta(seconds=self._policy.delay(attempts))
-        await self._settle(item, status="failed", last_error=error, next_attempt_at=due)
-        return Delivery.RETRYING
+        return Delivery.RETRYING, {"status": "failed", "last_error": error, "next_attempt_at": due}
 
-    async def _settle(self, item: _Claimed, **values: Any) -> None:
+    async def _settle(self, outcomes: Sequence[tuple[_Claimed, dict[str, Any]]]) -> None:
+        """Record outcomes in one transaction, each only while its row is still under the lease
+        it was sent with (a lease that ran out may have passed the row to another deliverer)."""
+        if not outcomes:
+            return
         async with self._sessions.begin() as session:
-            await session.execute(
-                update(OutboxEntry)
-                .where(OutboxEntry.id == item.entry_id)
-                .values(attempts=item.attempts + 1, lease_owner=None, lease_until=None, **values)
-                .execution_options(synchronize_session=False)
-            )
+            for item, values in outcomes:
+                await session.execute(
+                    update(OutboxEntry)
+                    .where(
+                        OutboxEntry.message_id == int(item.message.message_id),
+                        OutboxEntry.lease_owner == item.lease_owner,
+                    )
+                    .values(attempts=item.attempts + 1, lease_owner=None, lease_until=None, **values)
+                    .execution_options(synchronize_session=False)
+                )
 
 
 async def entries(session: AsyncSession, message_ids: Sequence[int]) -> list[OutboxEntry]:

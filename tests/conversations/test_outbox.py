@@ -4,15 +4,17 @@ it; delivered once, retried with backoff, dead after the last attempt, leased pe
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations import outbox, repo
 from conversations.outbox import Deliverer, Delivery, RetryPolicy
-from conversations.tables import Conversation, OutboxEntry
+from conversations.tables import Conversation, Message, OutboxEntry
 from core.clock import utc_now
 from core.errors import Undeliverable
 from core.types import Channel, OutboundMessage
@@ -215,3 +217,115 @@ async def test_the_outbound_message_carries_the_stored_view(sessions: Sessions) 
         out = outbox.outbound_message(stored, message)
     assert out.view().id == message.id and out.view().buttons == ({"title": "5"},)
     assert (out.channel, out.channel_user_id, out.message_id) == (Channel.WEB, "v2", str(message.id))
+
+
+# --- rows written leased to their deliverer (the hot path of a turn's replies) -----------------
+
+
+async def store_held(writer: Deliverer, sessions: Sessions, *texts: str) -> list[Message]:
+    """Bot replies written through the deliverer (the caller keeps them until it delivers)."""
+    async with sessions.begin() as session:
+        conv = await repo.current_conversation(
+            session, channel="wecom_kf", channel_user_id="wm2", entry_point="kf1", lang="zh"
+        )
+        messages = [writer.add(session, conv, "bot", text) for text in texts]
+        await session.flush()
+    return messages
+
+
+@dataclass
+class Statements:
+    """The SQL a block of code sends (statements and commits), counted on the engine."""
+
+    sql: list[str] = field(default_factory=list)
+    commits: int = 0
+
+
+@pytest.fixture
+def statements(sessions: Sessions) -> Iterator[Statements]:
+    engine = sessions.kw["bind"].sync_engine
+    seen = Statements()
+
+    def on_execute(conn: object, cursor: object, sql: str, *args: object) -> None:
+        seen.sql.append(sql.split()[0].upper())
+
+    def on_commit(conn: object) -> None:
+        seen.commits += 1
+
+    event.listen(engine, "before_cursor_execute", on_execute)
+    event.listen(engine, "commit", on_commit)
+    yield seen
+    event.remove(engine, "before_cursor_execute", on_execute)
+    event.remove(engine, "commit", on_commit)
+
+
+async def test_a_held_batch_is_sent_without_a_claim_and_settled_in_one_commit(
+    sessions: Sessions, statements: Statements
+) -> None:
+    sender, clock = Channelled(), Clock()
+    writer = deliverer(sessions, sender, clock)
+    messages = await store_held(writer, sessions, "一", "二", "三")
+    ids = [m.id for m in messages]
+    statements.sql.clear()
+    statements.commits = 0
+    assert await writer.deliver(ids) == dict.fromkeys(ids, Delivery.SENT)
+    assert sender.sent == ["一", "二", "三"]
+    assert statements.commits == 1
+    assert "SELECT" not in statements.sql  # sent from memory: nothing read back
+    for message_id in ids:
+        entry = await row(sessions, message_id)
+        assert (entry.status, entry.attempts, entry.lease_owner) == ("sent", 1, None)
+    assert await writer.deliver(ids) == dict.fromkeys(ids, Delivery.ELSEWHERE)  # never twice
+    assert sender.sent == ["一", "二", "三"]
+
+
+async def test_a_held_row_is_not_taken_by_another_replica_until_its_lease_runs_out(
+    sessions: Sessions,
+) -> None:
+    clock = Clock()
+    writer = deliverer(sessions, Channelled(), clock, lease_seconds=60)
+    [message] = await store_held(writer, sessions, "稍后")
+    message_id = message.id
+    other = Channelled()
+    replica = deliverer(sessions, other, clock, lease_seconds=60)
+    assert await replica.deliver_due() == 0
+    assert await replica.deliver([message_id]) == {message_id: Delivery.ELSEWHERE}
+    # The writer died before sending: once its lease runs out, the background loop sends it.
+    clock.advance(61)
+    assert await replica.deliver_due() == 1
+    assert other.sent == ["稍后"]
+    # The writer, back after its lease ran out, does not send it again.
+    assert await writer.deliver([message_id]) == {message_id: Delivery.ELSEWHERE}
+    entry = await row(sessions, message_id)
+    assert (entry.status, entry.attempts) == ("sent", 1)
+
+
+async def test_a_held_row_whose_transaction_rolled_back_is_never_sent(sessions: Sessions) -> None:
+    sender, clock = Channelled(), Clock()
+    writer = deliverer(sessions, sender, clock)
+    with pytest.raises(RuntimeError):
+        async with sessions.begin() as session:
+            conv = await repo.current_conversation(
+                session, channel="wecom_kf", channel_user_id="wm3", entry_point="kf1", lang="zh"
+            )
+            message = writer.add(session, conv, "bot", "never")
+            await session.flush()
+            lost = message.id
+            raise RuntimeError("the turn failed after storing")
+    assert await writer.deliver([lost]) == {lost: Delivery.ELSEWHERE}
+    clock.advance(3600)
+    assert await writer.deliver_due() == 0
+    assert sender.sent == []
+
+
+async def test_a_failed_held_send_is_retried_by_the_background_loop(sessions: Sessions) -> None:
+    sender, clock = Channelled(failures=1), Clock()
+    writer = deliverer(sessions, sender, clock)
+    [message] = await store_held(writer, sessions, "重试")
+    message_id = message.id
+    assert await writer.deliver([message_id]) == {message_id: Delivery.RETRYING}
+    entry = await row(sessions, message_id)
+    assert (entry.status, entry.attempts, entry.lease_owner) == ("failed", 1, None)
+    clock.advance(11)
+    assert await writer.deliver_due() == 1
+    assert sender.sent == ["重试"]
