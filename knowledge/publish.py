@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from sqlalchemy import select
@@ -18,10 +19,12 @@ from knowledge.artifacts import new_artifact, newest_version, pack, record_activ
 from knowledge.index import IndexConfig, build_index
 from knowledge.learning import active_learned, merge
 from knowledge.live import next_version_dir, write_current
+from knowledge.saved_vectors import SavedVectors
 from knowledge.store import list_entries
 from knowledge.tables import KnowledgeVersion
 
 Progress = Callable[[str, int, int], None]
+VECTORS = "vectors"  # the folder of saved vectors in the knowledge directory
 
 
 @dataclass(frozen=True)
@@ -50,7 +53,8 @@ async def publish(
     merged = merge(entries, learned)
     learned_count = sum(len(m.similar) - len(e.similar) for m, e in zip(merged, entries, strict=True))
     version, out_dir = next_version_dir(root, after=newest)
-    await asyncio.to_thread(build_index, merged, out_dir, config, progress)
+    saved = SavedVectors(root / VECTORS)  # only what changed since the last publish here is encoded
+    await asyncio.to_thread(partial(build_index, merged, out_dir, config, progress, saved=saved))
     artifact = new_artifact(version, await asyncio.to_thread(pack, out_dir))
     async with sessions.begin() as session:  # hosts without this folder download the artifact
         session.add(

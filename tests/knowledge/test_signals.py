@@ -56,7 +56,7 @@ def test_encoder_remembers_vectors_and_forgets_on_request() -> None:
 
         return fn
 
-    encoder = LazyEncoder("fake", load, 2)
+    encoder = LazyEncoder("fake", load, 2, "fake:1")
     first = encoder.encode(["ab", "c", "ab"])
     again = encoder.encode(["c", "ab"])
     assert calls == [["ab", "c"]] and np.allclose(first[[1, 0]], again)
