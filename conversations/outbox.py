@@ -19,7 +19,6 @@ writer dies before sending it waits for its lease to expire, then the background
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import uuid
 import weakref
@@ -36,6 +35,7 @@ from sqlalchemy.sql import ColumnElement
 from conversations import repo
 from conversations.tables import Conversation, Message, OutboxEntry
 from conversations.views import iso
+from core.background import repeat
 from core.clock import utc_now
 from core.errors import Undeliverable
 from core.sending import ChannelSender
@@ -316,14 +316,12 @@ class Deliverer:
 
     async def run(self, stop: asyncio.Event, interval: float = 2.0) -> None:
         """The background loop of a replica: due rows until ``stop`` is set."""
-        while not stop.is_set():
-            try:
-                while await self.deliver_due() and not stop.is_set():
-                    pass
-            except Exception:
-                log.exception("outbox pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+
+        async def drain() -> None:
+            while await self.deliver_due() and not stop.is_set():
+                pass
+
+        await repeat(drain, stop, interval, log=log, what="outbox pass")
 
     async def _claim(self, which: ColumnElement[bool] | None, limit: int) -> list[_Claimed]:
         now = self._clock()

@@ -2,8 +2,10 @@
 
 The draft is built like a version (learned questions merged) but with a lighter calibration, into
 ``root/drafts/<fingerprint>/``; it is rebuilt only when the entries change, so typing in the try
-box reuses it. One draft is kept; older ones are removed. The build runs in a background thread
-(``ready``): a try box asks again until the draft is there, so no request waits for a build.
+box reuses it; like a publish it encodes only the texts no build on this host encoded before
+(``knowledge.saved_vectors``). One draft is kept; older ones are removed. The build runs in a
+background thread (``ready``): a try box asks again until the draft is there, so no request
+waits for a build.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from knowledge.config import IndexConfig
 from knowledge.index import KnowledgeIndex, build_index, load_index
+from knowledge.saved_vectors import SavedVectors
 from knowledge.types import FaqEntry
 
 DRAFT_CV_QUERIES = 600
@@ -33,6 +36,7 @@ def fingerprint(entries: Sequence[FaqEntry]) -> str:
 class Drafts:
     def __init__(self, root: Path, config: IndexConfig) -> None:
         self._root = root / "drafts"
+        self._knowledge_dir = root
         self._config = replace(
             config, cv_folds=2, cv_max_queries=min(config.cv_max_queries, DRAFT_CV_QUERIES)
         )
@@ -75,7 +79,7 @@ class Drafts:
             out = self._root / key
             if not (out / "manifest.json").exists():
                 shutil.rmtree(out, ignore_errors=True)
-                build_index(entries, out, self._config)
+                build_index(entries, out, self._config, saved=SavedVectors.of(self._knowledge_dir))
             index = load_index(out, self._config)
             for old in self._root.iterdir():
                 if old.name != key:

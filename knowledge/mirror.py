@@ -17,7 +17,6 @@ local switch it simply read too early.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import shutil
@@ -26,6 +25,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.background import repeat
 from knowledge.artifacts import Artifact, active_version, load_artifact, unpack
 from knowledge.live import read_current, version_dir, write_current
 
@@ -108,10 +108,6 @@ class KnowledgeMirror:
 
     async def run(self, stop: asyncio.Event, every: float = SYNC_EVERY) -> None:
         """``sync_once`` every ``every`` seconds until ``stop`` is set; a failure is logged."""
-        while not stop.is_set():
-            try:
-                await self.sync_once()
-            except Exception:
-                log.exception("syncing the knowledge folder from the database failed; retrying")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), every)
+        await repeat(
+            self.sync_once, stop, every, log=log, what="syncing the knowledge folder from the database"
+        )

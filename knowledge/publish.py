@@ -24,7 +24,6 @@ from knowledge.store import list_entries
 from knowledge.tables import KnowledgeVersion
 
 Progress = Callable[[str, int, int], None]
-VECTORS = "vectors"  # the folder of saved vectors in the knowledge directory
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ async def publish(
     merged = merge(entries, learned)
     learned_count = sum(len(m.similar) - len(e.similar) for m, e in zip(merged, entries, strict=True))
     version, out_dir = next_version_dir(root, after=newest)
-    saved = SavedVectors(root / VECTORS)  # only what changed since the last publish here is encoded
+    saved = SavedVectors.of(root)  # only what changed since the last build here is encoded
     await asyncio.to_thread(partial(build_index, merged, out_dir, config, progress, saved=saved))
     artifact = new_artifact(version, await asyncio.to_thread(pack, out_dir))
     async with sessions.begin() as session:  # hosts without this folder download the artifact

@@ -25,6 +25,7 @@ import numpy as np
 log = logging.getLogger(__name__)
 
 DIGEST = 16
+FOLDER = "vectors"  # in the knowledge directory
 
 
 def digest(text: str) -> bytes:
@@ -38,6 +39,11 @@ class SavedVectors:
         self.directory = directory
         self._loaded: dict[str, dict[bytes, np.ndarray]] = {}
         self._used: dict[str, dict[bytes, np.ndarray]] = {}
+
+    @classmethod
+    def of(cls, knowledge_dir: Path) -> SavedVectors:
+        """The saved vectors of this host's knowledge directory (publishes and drafts share them)."""
+        return cls(knowledge_dir / FOLDER)
 
     def encode(
         self,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Callable
 from datetime import datetime
@@ -14,6 +13,7 @@ from sanic import Sanic
 from connectors import web
 from connectors.visitor_token import VisitorTokens
 from conversations.reconcile import reconcile_once
+from core.background import repeat
 from core.clock import utc_now
 from knowledge.config import IndexConfig
 from service import (
@@ -217,10 +217,10 @@ async def reconcile_handoff(deps: Deps) -> None:
 
 async def sweep_presence(deps: Deps, stop: asyncio.Event, interval: float = 15.0) -> None:
     """Agents whose console stopped sending heartbeats become away (any replica may sweep)."""
-    while not stop.is_set():
-        try:
-            await deps.desk.presence.sweep_presence()
-        except Exception:
-            logging.getLogger(__name__).exception("presence sweep failed")
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+    await repeat(
+        deps.desk.presence.sweep_presence,
+        stop,
+        interval,
+        log=logging.getLogger(__name__),
+        what="presence sweep",
+    )

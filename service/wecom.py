@@ -13,7 +13,6 @@ state 3 (``KfSessions``, the desk's ChannelSessions): the agent answers in the W
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
@@ -47,6 +46,7 @@ from conversations.channel_cursors import SqlCursorStore
 from conversations.channel_sessions import ChannelSessions
 from conversations.http import LazySession
 from conversations.tables import Conversation, Message
+from core.background import pause
 from core.errors import Undeliverable
 from core.sending import ChannelSender
 from core.settings import WeComSettings
@@ -208,8 +208,7 @@ class WeComWiring:
 
 async def _every(job: Callable[[], Awaitable[None]], stop: asyncio.Event, interval: float) -> None:
     while not stop.is_set():
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=interval)
+        await pause(stop, interval)
         if stop.is_set():
             return
         try:

@@ -25,6 +25,7 @@ from sqlalchemy import and_, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from conversations.tables import Conversation, CsatRating, Message, QueueEntryRecord, StateTransition
+from core.background import repeat
 from core.clock import utc_now
 from handoff.queue import HandoffQueue
 from handoff.tables import User
@@ -104,13 +105,7 @@ class Monitor:
         return len(stale)
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
-        while not stop.is_set():
-            try:
-                await self.sweep()
-            except Exception:
-                log.exception("alert monitor pass failed")
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), timeout=interval)
+        await repeat(self.sweep, stop, interval, log=log, what="alert monitor pass")
 
     async def _queue(self, rule: AlertRule, group: str) -> list[Condition]:
         stats = await self.queue.stats(group)

@@ -19,6 +19,7 @@ from typing import Any
 import redis.asyncio as aioredis
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from core.background import repeat
 from core.clock import utc_now
 from tickets import keys, store
 from tickets.sla import SlaState
@@ -128,14 +129,10 @@ async def run_sla_sweeper(
     clock: Callable[[], datetime] = utc_now,
 ) -> None:
     """Sweep every ``interval`` seconds until ``stop_event`` is set; a failed sweep is logged."""
-    while not stop_event.is_set():
-        try:
-            alerts = await sweep_sla(session_factory, redis, clock(), warn_before)
-            if alerts:
-                log.info("raised %d SLA alert(s)", len(alerts))
-        except Exception:
-            log.exception("SLA sweep failed; retrying in %.0f s", interval)
-        try:
-            await asyncio.wait_for(stop_event.wait(), timeout=interval)
-        except TimeoutError:
-            continue
+
+    async def sweep() -> None:
+        alerts = await sweep_sla(session_factory, redis, clock(), warn_before)
+        if alerts:
+            log.info("raised %d SLA alert(s)", len(alerts))
+
+    await repeat(sweep, stop_event, interval, log=log, what="SLA sweep")

@@ -12,7 +12,6 @@ Delivery is at least once: the ``X-Kefu-Delivery`` header (the job id) lets the 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import os
@@ -30,6 +29,7 @@ from redis.exceptions import RedisError, ResponseError
 from connectors.app import keys, scripts
 from connectors.app.webhook import AppMessage, AttemptResult, Outcome, RetryPolicy, post, webhook_body
 from core.app_clients import AppClient
+from core.background import pause
 from core.errors import NotFound
 
 log = logging.getLogger(__name__)
@@ -198,8 +198,7 @@ class DeliveryWorker:
         return len(entries)
 
     async def _pause(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stop.wait(), self._poll)
+        await pause(self._stop, self._poll)
 
     async def _ensure_group(self) -> None:
         if self._group_ready:
