@@ -6,9 +6,6 @@ outbox row in the caller's transaction; ``deliver`` sends it after the commit th
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations import outbox
 from conversations.outbox import Deliverer, Delivery
@@ -23,29 +20,9 @@ class Outbound:
 
     def __init__(self, deliverer: Deliverer) -> None:
         self.deliverer = deliverer
-
-    def add(
-        self,
-        session: AsyncSession,
-        conv: Conversation,
-        sender: str,
-        text: str,
-        *,
-        payload: dict[str, Any] | None = None,
-        reply_to: int | None = None,
-        client_message_id: str | None = None,
-    ) -> Message:
-        """The row is leased to this process's deliverer: ``deliver`` it after the commit (if
-        the process dies first, the background loop sends it once the lease runs out)."""
-        return self.deliverer.add(
-            session,
-            conv,
-            sender,
-            text,
-            payload=payload,
-            reply_to=reply_to,
-            client_message_id=client_message_id,
-        )
+        # The row is leased to this process's deliverer: ``deliver`` it after the commit (if the
+        # process dies first, the background loop sends it once the lease runs out).
+        self.add = deliverer.add
 
     def register(self, channel: Channel, sender: ChannelSender) -> None:
         self.deliverer.register(channel, sender)

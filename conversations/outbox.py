@@ -133,28 +133,10 @@ async def retry_now(session: AsyncSession, message_id: int) -> bool:
 
 
 class OutboxWriter:
-    """``add`` as an object, for code that takes a message sink (``conversations.tickets``)."""
+    """``add`` as an object, for code that takes a message sink (``conversations.tickets``): rows
+    sent by the background loop."""
 
-    def add(
-        self,
-        session: AsyncSession,
-        conv: Conversation,
-        sender: str,
-        text: str,
-        *,
-        payload: dict[str, Any] | None = None,
-        reply_to: int | None = None,
-        client_message_id: str | None = None,
-    ) -> Message:
-        return add(
-            session,
-            conv,
-            sender,
-            text,
-            payload=payload,
-            reply_to=reply_to,
-            client_message_id=client_message_id,
-        )
+    add = staticmethod(add)
 
 
 class Addressed(Protocol):
