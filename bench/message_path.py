@@ -33,6 +33,7 @@ from typing import Any
 import httpx
 import redis
 
+from bench.output import write_results
 from connectors.visitor_token import HEADER
 from tests.support.processes import redis_server
 from tests.support.stack import Stack, running_stack
@@ -426,13 +427,13 @@ def main() -> None:
         default="FULL",
         help="the service's KEFU_SQLITE_SYNCHRONOUS (FULL as `make run`)",
     )
+    parser.add_argument("--out", default=str(RESULTS / "message_path.json"), help="where to write the JSON")
     args = parser.parse_args()
     started = time.perf_counter()
     result = run(args)
     result["bench_seconds"] = time.perf_counter() - started
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "message_path.json").write_text(json.dumps(result, indent=2))
-    print(f"\n{result['bench_seconds']:.0f}s; written to bench/results/message_path.json")
+    print(f"\n{result['bench_seconds']:.0f}s")
+    write_results(result, args.out)
 
 
 if __name__ == "__main__":

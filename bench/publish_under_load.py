@@ -88,11 +88,11 @@ def measure(stack: Stack, args: argparse.Namespace) -> dict[str, Any]:
         print(
             f"published version {published.version} in {published.done - published.asked:.0f} s", flush=True
         )
-        new = publishing.wait_for_answer(load.turns, marker, present=True, after=published.done)
+        new = publishing.wait_for_answer(load.turns, PROBE, marker, present=True, after=published.done)
         assert new is not None, "the customers never got the new version's answer"
         time.sleep(SETTLE)
         rollback = publishing.activate(url, editor, before)
-        old = publishing.wait_for_answer(load.turns, marker, present=False, after=rollback)
+        old = publishing.wait_for_answer(load.turns, PROBE, marker, present=False, after=rollback)
         assert old is not None, "the customers never got the old answer again after the rollback"
         time.sleep(SETTLE + args.after)
     turns = load.turns()

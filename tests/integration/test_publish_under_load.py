@@ -58,10 +58,10 @@ def test_a_publish_and_a_rollback_under_load_fail_no_customer(
         assert load.wait_for(QUIET_TURNS, 300), "the customers never got going"
         published = publishing.publish(url, editor)
         assert published.progress, "the versions list never showed the publish's progress"
-        new = publishing.wait_for_answer(load.turns, marker, present=True, after=published.done)
+        new = publishing.wait_for_answer(load.turns, PROBE, marker, present=True, after=published.done)
         assert new is not None, "the customers' answers never switched to the new version"
         rollback = publishing.activate(url, editor, before)
-        old = publishing.wait_for_answer(load.turns, marker, present=False, after=rollback)
+        old = publishing.wait_for_answer(load.turns, PROBE, marker, present=False, after=rollback)
         assert old is not None, "the customers' answers never switched back after the rollback"
         load.wait_for(len(load.turns()) + 8, 60)  # a few more turns on the old version
     turns = load.turns()

@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.customers import Turn
+from tests.support.customers import Question, Turn
 from tests.support.stack import Stack
 
 POLL_SECONDS = 1.0
@@ -80,18 +80,24 @@ def changed_answer(url: str, editor: dict[str, str], key: str) -> Iterator[str]:
             activate(url, editor, active)
 
 
-def first_answer(turns: Sequence[Turn], marker: str, *, present: bool, after: float) -> Turn | None:
-    """The first turn sent after ``after`` whose answer carries (or lacks) ``marker``."""
-    return next((t for t in turns if t.sent >= after and (marker in t.reply_text) == present), None)
+def first_answer(
+    turns: Sequence[Turn], probe: Question, marker: str, *, present: bool, after: float
+) -> Turn | None:
+    """The first turn asking ``probe`` sent after ``after`` whose answer carries (or lacks)
+    ``marker`` (only the probe's answer ever carries it: any other answer lacks it)."""
+    return next(
+        (t for t in turns if t.question == probe and t.sent >= after and (marker in t.reply_text) == present),
+        None,
+    )
 
 
 def wait_for_answer(
-    turns: Any, marker: str, *, present: bool, after: float, timeout: float = 120
+    turns: Any, probe: Question, marker: str, *, present: bool, after: float, timeout: float = 120
 ) -> Turn | None:
     """Wait until ``turns()`` holds such a turn (``first_answer``)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        found = first_answer(turns(), marker, present=present, after=after)
+        found = first_answer(turns(), probe, marker, present=present, after=after)
         if found is not None:
             return found
         time.sleep(POLL_SECONDS)
