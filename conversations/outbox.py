@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any, Literal, Protocol, cast
+from typing import Any, Literal, cast
 
 from sqlalchemy import inspect, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -139,21 +139,10 @@ class OutboxWriter:
     add = staticmethod(add)
 
 
-class Addressed(Protocol):
-    """Where a conversation's messages go (a ``Conversation`` row, or ``Address``)."""
-
-    @property
-    def id(self) -> str: ...
-    @property
-    def channel(self) -> str: ...
-    @property
-    def channel_user_id(self) -> str: ...
-    @property
-    def entry_point(self) -> str: ...
-
-
 @dataclass(frozen=True)
 class Address:
+    """Where a conversation's messages go, kept apart from its row."""
+
     id: str
     channel: str
     channel_user_id: str
@@ -164,7 +153,7 @@ class Address:
         return cls(conv.id, conv.channel, conv.channel_user_id, conv.entry_point)
 
 
-def outbound_message(conv: Addressed, message: Message) -> OutboundMessage:
+def outbound_message(conv: Conversation | Address, message: Message) -> OutboundMessage:
     sender = cast(Literal["bot", "agent", "system"], message.sender)
     return OutboundMessage(
         conversation_id=conv.id,

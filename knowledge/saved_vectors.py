@@ -6,9 +6,8 @@ One file per encoder under ``<knowledge dir>/vectors/``, ``<fingerprint digest>.
 whole, so a reader sees one publish's pair or the other's. The fingerprint names the encoder and
 the version of the package carrying its weights, so vectors of another model are never mixed
 in. Each publish rewrites the file with exactly the texts it used, so it stays the size of one
-knowledge base. The files are a cache on this host: missing,
-unreadable or of another shape, they are ignored and rebuilt; every other host's first publish
-encodes everything.
+knowledge base. The files are a cache on this host: missing, unreadable or of another shape, they
+are ignored and rebuilt; every other host's first publish encodes everything.
 """
 
 from __future__ import annotations
@@ -55,12 +54,8 @@ class SavedVectors:
         once, with the new texts in order) for the rest."""
         saved = self._load(fingerprint)
         keys = [digest(t) for t in texts]
-        fresh_texts = list(dict.fromkeys(t for t, k in zip(texts, keys, strict=True) if k not in saved))
-        fresh = (
-            dict(zip((digest(t) for t in fresh_texts), encode(fresh_texts), strict=True))
-            if fresh_texts
-            else {}
-        )
+        new = {k: t for t, k in zip(texts, keys, strict=True) if k not in saved}  # first seen order
+        fresh = dict(zip(new, encode(list(new.values())), strict=True)) if new else {}
         used = self._used.setdefault(fingerprint, {})
         rows = []
         for key in keys:

@@ -46,7 +46,7 @@ from conversations.channel_cursors import SqlCursorStore
 from conversations.channel_sessions import ChannelSessions
 from conversations.http import LazySession
 from conversations.tables import Conversation, Message
-from core.background import pause
+from core.background import pause, repeat
 from core.errors import Undeliverable
 from core.sending import ChannelSender
 from core.settings import WeComSettings
@@ -207,14 +207,9 @@ class WeComWiring:
 
 
 async def _every(job: Callable[[], Awaitable[None]], stop: asyncio.Event, interval: float) -> None:
-    while not stop.is_set():
-        await pause(stop, interval)
-        if stop.is_set():
-            return
-        try:
-            await job()
-        except Exception:
-            log.exception("timed WeCom job failed")
+    """``job`` every ``interval`` seconds, the first time one interval after start."""
+    await pause(stop, interval)
+    await repeat(job, stop, interval, log=log, what="timed WeCom job")
 
 
 def _client(http: LazySession, redis: aioredis.Redis, settings: WeComSettings, secret: str) -> WeComClient:
